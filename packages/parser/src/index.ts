@@ -1,1 +1,40 @@
-export {};
+export type { Diagnostic, Position, Span } from './diagnostics.ts';
+export { formatDiagnostic } from './diagnostics.ts';
+export type { AggCall, Call, Case, Cast, ColumnRef, Expr, Literal } from './plan/expr.ts';
+export { exprKey, forEachColumn, mapColumns } from './plan/expr.ts';
+export type {
+  Aggregate,
+  Changelog,
+  Deduplicate,
+  Distinct,
+  Filter,
+  FrameBound,
+  Join,
+  Limit,
+  LogicalKind,
+  LogicalNode,
+  OverAggregate,
+  Project,
+  Scan,
+  SortKey,
+  TopN,
+  Union,
+  Unnest,
+  Values,
+  WindowAggregate,
+  WindowSpec,
+  WindowTvf,
+} from './plan/logical.ts';
+export { inputsOf } from './plan/logical.ts';
+export type {
+  ColumnDef,
+  FunctionDef,
+  FunctionRegistry,
+  FunctionSignature,
+  PlannedStatement,
+  Program,
+  SinkDef,
+  SourceDef,
+} from './plan/program.ts';
+export type { DataType, Field, Schema, TypeKind } from './types.ts';
+export { schemaToString, typeEquals, typeToString } from './types.ts';
