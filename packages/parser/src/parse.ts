@@ -1,0 +1,161 @@
+import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
+import type { Statement } from './ast/statement.ts';
+import { type Diagnostic, didYouMean, type Span } from './diagnostics.ts';
+import { messages, sqlParser, tokenSpan } from './grammar/parser.ts';
+import * as T from './lexer/tokens.ts';
+
+const CLAUSE_KEYWORDS = [
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'LIMIT',
+  'JOIN',
+  'UNION',
+  'SELECT',
+  'WINDOW',
+];
+const STATEMENT_STARTS = ['SELECT', 'INSERT', 'CREATE', 'EXPLAIN', 'SET', 'WITH', 'VALUES'];
+const STARTERS = new Set<TokenType>([
+  T.Select,
+  T.Insert,
+  T.Create,
+  T.Explain,
+  T.SetKw,
+  T.With,
+  T.ValuesKw,
+  T.LParen,
+]);
+
+/** One statement with the token range it came from. */
+export interface ParsedStatement {
+  readonly statement: Statement;
+  readonly span: Span;
+}
+
+/**
+ * Parses a SQL script (statements separated by `;`). Never throws on bad input: syntax errors come back
+ * as diagnostics, one per broken statement, and the other statements are still parsed.
+ *
+ * ```ts
+ * parse("SELECT a FROM t; SELCT b FROM t").diagnostics[0].message  // "unknown statement 'SELCT'"
+ * ```
+ */
+export function parse(
+  sql: string,
+  opts: { file?: string } = {},
+): { statements: Statement[]; diagnostics: Diagnostic[] } {
+  const file = opts.file;
+  const diagnostics: Diagnostic[] = [];
+  const lexed = T.sqlLexer.tokenize(sql);
+  for (const e of lexed.errors) {
+    const start = { line: e.line ?? 1, column: e.column ?? 1, offset: e.offset };
+    const end = { line: start.line, column: start.column + e.length, offset: e.offset + e.length };
+    const ch = sql.slice(e.offset, e.offset + e.length);
+    diagnostics.push({
+      code: 'E101',
+      severity: 'error',
+      message: `unexpected character '${ch}'`,
+      span: file === undefined ? { start, end } : { file, start, end },
+      hint: 'strings are written in single quotes, identifiers may be quoted with backticks',
+    });
+  }
+  const tokens: IToken[] = [];
+  for (const t of lexed.tokens) {
+    if (t.tokenType === T.UnterminatedString) {
+      diagnostics.push(err('E102', 'unterminated string literal', tokenSpan(t, t, file), "close it with '"));
+    } else if (t.tokenType === T.UnterminatedQuotedIdentifier) {
+      diagnostics.push(
+        err('E103', 'unterminated quoted identifier', tokenSpan(t, t, file), 'close it with the same quote'),
+      );
+    } else if (t.tokenType === T.UnterminatedComment) {
+      diagnostics.push(err('E104', 'unterminated block comment', tokenSpan(t, t, file), 'close it with */'));
+    } else {
+      tokens.push(t);
+    }
+  }
+  const statements: Statement[] = [];
+  const parser = sqlParser();
+  parser.file = file;
+  let chunk: IToken[] = [];
+  const flush = (): void => {
+    if (chunk.length === 0) return;
+    const first = chunk[0]!;
+    if (!STARTERS.has(first.tokenType)) {
+      diagnostics.push(
+        err(
+          'E105',
+          `unknown statement '${first.image}'`,
+          tokenSpan(first, first, file),
+          didYouMean(first.image.toUpperCase(), STATEMENT_STARTS) ??
+            'statements start with SELECT, INSERT INTO, CREATE, EXPLAIN or SET',
+        ),
+      );
+      chunk = [];
+      return;
+    }
+    parser.actionDiagnostics = [];
+    parser.input = chunk;
+    const stmt = parser.statement();
+    if (parser.errors.length > 0) {
+      diagnostics.push(syntaxDiagnostic(parser.errors[0]!, chunk, file));
+    } else if (parser.actionDiagnostics.length > 0) {
+      diagnostics.push(...parser.actionDiagnostics);
+    } else {
+      statements.push(stmt);
+    }
+    chunk = [];
+  };
+  for (const t of tokens) {
+    if (t.tokenType === T.Semicolon) flush();
+    else chunk.push(t);
+  }
+  flush();
+  diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
+  return { statements, diagnostics };
+}
+
+function err(code: string, message: string, span: Span, hint?: string): Diagnostic {
+  return { code, severity: 'error', message, span, ...(hint ? { hint } : {}) };
+}
+
+function syntaxDiagnostic(e: IRecognitionException, chunk: IToken[], file: string | undefined): Diagnostic {
+  const last = chunk[chunk.length - 1]!;
+  const tok = e.token && !Number.isNaN(e.token.startOffset) ? e.token : undefined;
+  let span: Span;
+  if (tok) span = tokenSpan(tok, tok, file);
+  else {
+    // at the end of the statement: point just after its last token
+    const after = tokenSpan(last, last, file).end;
+    span = file === undefined ? { start: after, end: after } : { file, start: after, end: after };
+  }
+  const expected = messages.expected.get(e.message) ?? [];
+  let hint: string | undefined;
+  if (tok && (tok.tokenType === T.PlainIdentifier || T.NON_RESERVED.has(tok.tokenType.name))) {
+    const words = expected
+      .filter((t) => T.RESERVED.has(t.name) || T.NON_RESERVED.has(t.name))
+      .map((t) => t.name);
+    hint = didYouMean(tok.image.toUpperCase(), words);
+  }
+  if (!hint && tok && e.name === 'NotAllInputParsedException') {
+    // `SELECT a FORM t`: the misspelt keyword was taken as an alias; point at it
+    const i = chunk.indexOf(tok);
+    const prev = i > 0 ? chunk[i - 1] : undefined;
+    if (prev && prev.tokenType === T.PlainIdentifier) {
+      const h = didYouMean(prev.image.toUpperCase(), CLAUSE_KEYWORDS);
+      if (h) {
+        span = tokenSpan(prev, prev, file);
+        hint = h;
+      }
+    }
+  }
+  if (!hint && !tok) hint = 'the statement is incomplete';
+  const code =
+    e.name === 'NotAllInputParsedException'
+      ? 'E107'
+      : e.name === 'MismatchedTokenException'
+        ? 'E108'
+        : 'E106';
+  return err(code, e.message, span, hint);
+}
