@@ -1,1 +1,19 @@
-export {};
+export { Darq } from './darq.ts';
+export { DarqError, type ErrorDomain } from './errors.ts';
+export type { DarqProcessor, ProcessorCapabilities, ProcessorClientOptions } from './processor.ts';
+export { ColocatedProcessorClient } from './processor.ts';
+export type { StateWrite, StepAppend, StepRequest } from './step.ts';
+export { StepBuilder } from './step.ts';
+export type { LogStore, StoredEntry } from './store/log-store.ts';
+export { DARQ_APPLICATION_ID, DARQ_SCHEMA_VERSION, SqliteLogStore } from './store/sqlite-store.ts';
+export type {
+  DarqMessage,
+  Incarnation,
+  Lsn,
+  ParticipantId,
+  StepStatus,
+  Version,
+  WorldLine,
+} from './types.ts';
+export { EntryKind } from './types.ts';
+export { Worker, type WorkerOptions } from './worker.ts';

@@ -1,0 +1,396 @@
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { DarqError } from '../errors.ts';
+import type { EntryKind } from '../types.ts';
+import { type LogStore, prefixUpperBound, type StoredEntry } from './log-store.ts';
+
+/** `PRAGMA application_id` of a darq worker file: the bytes 'DARQ'. */
+export const DARQ_APPLICATION_ID = 0x44415251;
+/** Schema version written to `PRAGMA user_version`; a file with a higher one is refused. */
+export const DARQ_SCHEMA_VERSION = 1;
+
+export interface SqliteStoreOptions {
+  readonly path: string;
+  readonly undo: boolean;
+  /** 'process': WAL + synchronous=NORMAL (survives kill -9); 'machine': synchronous=FULL (fsync per commit). */
+  readonly persistence: 'process' | 'machine';
+}
+
+const SCHEMA = `
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE log (
+  lsn INTEGER PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  dest TEXT,
+  body BLOB NOT NULL
+);
+CREATE INDEX log_by_participant ON log (pid, kind, lsn);
+CREATE INDEX log_by_version ON log (version);
+CREATE TABLE consumed (lsn INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+CREATE TABLE undo (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, ns TEXT NOT NULL, key TEXT NOT NULL, old BLOB);
+`;
+
+function sqliteCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : '';
+}
+
+/** Opens (creating if needed) the SQLite file of one worker, refusing files that are not darq's. */
+function openDatabase(opts: SqliteStoreOptions): Database.Database {
+  const file = resolve(opts.path);
+  const dir = dirname(file);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new DarqError(
+      'DARQ_DIR_UNWRITABLE',
+      'external',
+      `cannot use directory ${dir} for worker file ${file}: ${(err as Error).message}. ` +
+        'Create the directory or point the worker at a writable path.',
+      { cause: err },
+    );
+  }
+  let existed = false;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) {
+      throw new DarqError(
+        'DARQ_NOT_A_FILE',
+        'user',
+        `worker path ${file} exists but is not a regular file. Point the worker at a file path.`,
+      );
+    }
+    existed = st.size > 0;
+  } catch (err) {
+    if (err instanceof DarqError) throw err;
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 100 });
+  } catch (err) {
+    throw new DarqError(
+      'DARQ_OPEN_FAILED',
+      'external',
+      `cannot open worker file ${file}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const userVersion = db.pragma('user_version', { simple: true }) as number;
+    const tables = db
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+      .pluck()
+      .get() as number;
+    if (appId === DARQ_APPLICATION_ID) {
+      if (userVersion > DARQ_SCHEMA_VERSION) {
+        throw new DarqError(
+          'DARQ_SCHEMA_TOO_NEW',
+          'user',
+          `worker file ${file} was written by a newer darq (schema ${userVersion}, this build reads up to ` +
+            `${DARQ_SCHEMA_VERSION}). Upgrade darq; the file was left untouched.`,
+        );
+      }
+    } else if (appId !== 0 || tables > 0 || userVersion !== 0) {
+      throw new DarqError(
+        'DARQ_FOREIGN_FILE',
+        'user',
+        `${file} is an SQLite database that darq did not create (application_id ${appId}, ${tables} tables). ` +
+          'Refusing to use it; choose another path for the worker file.',
+      );
+    } else if (existed && tables === 0 && userVersion === 0 && appId === 0) {
+      // An existing but empty database: safe to initialise, nothing can be lost.
+    }
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') {
+      throw new DarqError('DARQ_OPEN_FAILED', 'external', `cannot switch ${file} to WAL mode (got ${mode})`);
+    }
+    db.pragma(`synchronous = ${opts.persistence === 'machine' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma('cache_size = -32768');
+    db.pragma('temp_store = MEMORY');
+    // Take the exclusive lock now (held until close): a second process on the same file fails here.
+    db.exec('BEGIN IMMEDIATE');
+    if (appId !== DARQ_APPLICATION_ID) {
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${DARQ_APPLICATION_ID}`);
+      db.pragma(`user_version = ${DARQ_SCHEMA_VERSION}`);
+    }
+    db.exec('COMMIT');
+    return db;
+  } catch (err) {
+    try {
+      db.close();
+    } catch {
+      // closing a half-opened handle may fail too; the original error is the one to report
+    }
+    if (err instanceof DarqError) throw err;
+    const code = sqliteCode(err);
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new DarqError(
+        'DARQ_CORRUPT_FILE',
+        'user',
+        `worker file ${file} is corrupt or not an SQLite database (${(err as Error).message}). ` +
+          'Restore it from a backup or move it away; darq never starts empty over existing data.',
+        { cause: err },
+      );
+    }
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new DarqError(
+        'DARQ_FILE_IN_USE',
+        'user',
+        `worker file ${file} is in use by another process. Stop that process or give this worker its own file.`,
+        { cause: err },
+      );
+    }
+    throw new DarqError(
+      'DARQ_OPEN_FAILED',
+      'external',
+      `cannot open worker file ${file}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** The SQLite implementation of {@link LogStore}: one file per worker, WAL, statements prepared once. */
+export class SqliteLogStore implements LogStore {
+  readonly path: string;
+  readonly undo: boolean;
+  private readonly db: Database.Database;
+  private readonly s: ReturnType<typeof prepareAll>;
+  private savepointDepth = 0;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.path = resolve(opts.path);
+    this.undo = opts.undo;
+    this.db = openDatabase(opts);
+    this.s = prepareAll(this.db);
+  }
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  begin(): void {
+    if (!this.db.inTransaction) this.s.begin.run();
+  }
+
+  commit(): void {
+    if (this.db.inTransaction) this.s.commit.run();
+  }
+
+  atomically<T>(fn: () => T): T {
+    this.begin();
+    const depth = ++this.savepointDepth;
+    const name = depth === 1 ? this.s.sp1 : undefined;
+    if (name) name.savepoint.run();
+    else this.db.exec(`SAVEPOINT s${depth}`);
+    try {
+      const result = fn();
+      if (name) name.release.run();
+      else this.db.exec(`RELEASE s${depth}`);
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) {
+        if (name) {
+          name.rollback.run();
+          name.release.run();
+        } else {
+          this.db.exec(`ROLLBACK TO s${depth}`);
+          this.db.exec(`RELEASE s${depth}`);
+        }
+      }
+      throw err;
+    } finally {
+      this.savepointDepth--;
+    }
+  }
+
+  getCounter(name: string): number | undefined {
+    return this.s.counterGet.get(name) as number | undefined;
+  }
+
+  setCounter(name: string, value: number): void {
+    this.s.counterSet.run(name, value);
+  }
+
+  append(
+    lsn: number,
+    pid: number,
+    kind: EntryKind,
+    dest: string | null,
+    body: Uint8Array,
+    version: number,
+  ): void {
+    this.s.append.run(lsn, pid, kind, version, dest, body);
+  }
+
+  maxLsn(): number {
+    return (this.s.maxLsn.get() as number | null) ?? 0;
+  }
+
+  consume(pid: number, lsn: number, version: number): boolean {
+    if (this.undo) return this.s.consumeMark.run(version, lsn, pid, lsn).changes === 1;
+    return this.s.consumeDelete.run(lsn, pid).changes === 1;
+  }
+
+  consumeStates(pid: number, version: number): number {
+    if (this.undo) return this.s.consumeStatesMark.run(version, pid).changes;
+    return this.s.consumeStatesDelete.run(pid).changes;
+  }
+
+  acknowledge(pid: number, lsn: number, version: number): boolean {
+    if (this.undo) return this.s.ackMark.run(version, lsn, pid, lsn).changes === 1;
+    return this.s.ackDelete.run(lsn, pid).changes === 1;
+  }
+
+  live(pid: number, kind: EntryKind, afterLsn: number, limit: number): StoredEntry[] {
+    const stmt = this.undo ? this.s.liveUndo : this.s.live;
+    return stmt.all(pid, kind, afterLsn, limit) as StoredEntry[];
+  }
+
+  entryCount(): number {
+    return this.s.entryCount.get() as number;
+  }
+
+  kvGet(ns: string, key: string): Uint8Array | undefined {
+    return this.s.kvGet.get(ns, key) as Uint8Array | undefined;
+  }
+
+  kvPut(ns: string, key: string, value: Uint8Array, version: number): void {
+    if (this.undo) this.s.undoAdd.run(version, ns, key, this.s.kvGet.get(ns, key) ?? null);
+    this.s.kvPut.run(ns, key, value);
+  }
+
+  kvDelete(ns: string, key: string, version: number): boolean {
+    if (this.undo) {
+      const old = this.s.kvGet.get(ns, key) as Uint8Array | undefined;
+      if (old === undefined) return false;
+      this.s.undoAdd.run(version, ns, key, old);
+    }
+    return this.s.kvDelete.run(ns, key).changes === 1;
+  }
+
+  kvScan(ns: string, prefix: string, after: string | undefined, limit: number): Array<[string, Uint8Array]> {
+    const upper = prefixUpperBound(prefix);
+    const s = this.s;
+    let rows: unknown[];
+    if (after === undefined || after < prefix) {
+      rows =
+        upper === undefined ? s.scanFrom.all(ns, prefix, limit) : s.scanFromTo.all(ns, prefix, upper, limit);
+    } else {
+      rows =
+        upper === undefined ? s.scanAfter.all(ns, after, limit) : s.scanAfterTo.all(ns, after, upper, limit);
+    }
+    return rows as Array<[string, Uint8Array]>;
+  }
+
+  rollbackTo(version: number): void {
+    if (!this.undo) {
+      throw new DarqError(
+        'DARQ_NO_UNDO',
+        'user',
+        `worker file ${this.path} was opened without undo records, so it cannot roll back. ` +
+          'Open it with { undo: true } to use versions and rollback.',
+      );
+    }
+    this.begin();
+    const undos = this.s.undoSince.all(version) as Array<{ ns: string; key: string; old: Uint8Array | null }>;
+    for (const u of undos) {
+      if (u.old === null) this.s.kvDelete.run(u.ns, u.key);
+      else this.s.kvPut.run(u.ns, u.key, u.old);
+    }
+    this.s.undoDrop.run(version);
+    this.s.logDropSince.run(version);
+    this.s.consumedDropSince.run(version);
+  }
+
+  truncate(cut: number): void {
+    if (!this.undo) return;
+    this.begin();
+    this.s.truncateLog.run(cut);
+    this.s.truncateConsumed.run(cut);
+    this.s.truncateUndo.run(cut);
+  }
+
+  checkpoint(): void {
+    if (!this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  close(): void {
+    if (this.db.open) {
+      this.commit();
+      this.db.close();
+    }
+  }
+}
+
+function prepareAll(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    begin: p('BEGIN'),
+    commit: p('COMMIT'),
+    sp1: { savepoint: p('SAVEPOINT s1'), release: p('RELEASE s1'), rollback: p('ROLLBACK TO s1') },
+    counterGet: p('SELECT value FROM counters WHERE name = ?').pluck(),
+    counterSet: p(
+      'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ),
+    append: p('INSERT INTO log (lsn, pid, kind, version, dest, body) VALUES (?, ?, ?, ?, ?, ?)'),
+    maxLsn: p('SELECT max(lsn) FROM log').pluck(),
+    entryCount: p('SELECT count(*) FROM log').pluck(),
+    consumeDelete: p('DELETE FROM log WHERE lsn = ? AND pid = ? AND kind IN (0, 2)'),
+    consumeMark: p(
+      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE lsn = ? AND pid = ? AND kind IN (0, 2) ' +
+        'AND NOT EXISTS (SELECT 1 FROM consumed WHERE lsn = ?)',
+    ),
+    consumeStatesDelete: p('DELETE FROM log WHERE pid = ? AND kind = 2'),
+    consumeStatesMark: p(
+      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE pid = ? AND kind = 2 ' +
+        'AND NOT EXISTS (SELECT 1 FROM consumed c WHERE c.lsn = log.lsn)',
+    ),
+    ackDelete: p('DELETE FROM log WHERE lsn = ? AND pid = ? AND kind = 1'),
+    ackMark: p(
+      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE lsn = ? AND pid = ? AND kind = 1 ' +
+        'AND NOT EXISTS (SELECT 1 FROM consumed WHERE lsn = ?)',
+    ),
+    live: p(
+      'SELECT lsn, kind, dest, body, version FROM log WHERE pid = ? AND kind = ? AND lsn > ? ORDER BY lsn LIMIT ?',
+    ),
+    liveUndo: p(
+      'SELECT lsn, kind, dest, body, version FROM log WHERE pid = ? AND kind = ? AND lsn > ? ' +
+        'AND NOT EXISTS (SELECT 1 FROM consumed c WHERE c.lsn = log.lsn) ORDER BY lsn LIMIT ?',
+    ),
+    kvGet: p('SELECT value FROM kv WHERE ns = ? AND key = ?').pluck(),
+    kvPut: p(
+      'INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value',
+    ),
+    kvDelete: p('DELETE FROM kv WHERE ns = ? AND key = ?'),
+    scanFrom: p('SELECT key, value FROM kv WHERE ns = ? AND key >= ? ORDER BY key LIMIT ?').raw(),
+    scanFromTo: p(
+      'SELECT key, value FROM kv WHERE ns = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?',
+    ).raw(),
+    scanAfter: p('SELECT key, value FROM kv WHERE ns = ? AND key > ? ORDER BY key LIMIT ?').raw(),
+    scanAfterTo: p(
+      'SELECT key, value FROM kv WHERE ns = ? AND key > ? AND key < ? ORDER BY key LIMIT ?',
+    ).raw(),
+    undoAdd: p('INSERT INTO undo (version, ns, key, old) VALUES (?, ?, ?, ?)'),
+    undoSince: p('SELECT ns, key, old FROM undo WHERE version > ? ORDER BY seq DESC'),
+    undoDrop: p('DELETE FROM undo WHERE version > ?'),
+    logDropSince: p('DELETE FROM log WHERE version > ?'),
+    consumedDropSince: p('DELETE FROM consumed WHERE version > ?'),
+    truncateLog: p('DELETE FROM log WHERE lsn IN (SELECT lsn FROM consumed WHERE version <= ?)'),
+    truncateConsumed: p('DELETE FROM consumed WHERE version <= ?'),
+    truncateUndo: p('DELETE FROM undo WHERE version <= ?'),
+  };
+}

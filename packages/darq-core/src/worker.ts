@@ -1,0 +1,321 @@
+import { type Observable, Subject } from 'rxjs';
+import { codec } from './codec.ts';
+import { Darq, type WorkerContext } from './darq.ts';
+import { DarqError } from './errors.ts';
+import type { LogStore } from './store/log-store.ts';
+import { SqliteLogStore } from './store/sqlite-store.ts';
+import type { ParticipantId, Version } from './types.ts';
+
+export interface WorkerOptions {
+  /** This worker's one SQLite file (its directory is created if missing). */
+  path: string;
+  /** Default 'w0'. */
+  workerId?: string;
+  /** 'process': WAL + synchronous=NORMAL, survives kill -9 (default); 'machine': fsync per commit. */
+  persistence?: 'process' | 'machine';
+  /**
+   * Keep undo records per version so `rollbackTo` works (speculative execution). Without it every
+   * persisted version counts as committed at once and consumed entries are deleted as they are consumed.
+   */
+  undo?: boolean;
+  /** Delay after a commit before the WAL is checkpointed off the hot path (ms, default 50; 0 = never). */
+  walCheckpointMs?: number;
+}
+
+const PARTICIPANTS_NS = 'P';
+const META_NS = 'M';
+const MAX_ID_LENGTH = 256;
+
+/**
+ * One failure domain: one SQLite file hosting the DARQs of all its participants, one sequence of versions.
+ * A version is one SQLite transaction; every step goes into the open version; `commit()` makes it durable.
+ *
+ * ```ts
+ * const worker = Worker.open({ path: 'state/w0.sqlite', persistence: 'machine' });
+ * const q = worker.participant('counter');
+ * q.enqueue('client-1', 0, [body]);
+ * worker.commit(); // Version 1 is durable
+ * ```
+ */
+export class Worker {
+  readonly id: string;
+  readonly path: string;
+  readonly undo: boolean;
+  /** Emits each version right after it became durable. */
+  readonly persisted$: Observable<Version>;
+  /** Emits the target version after each `rollbackTo`, once the rollback is durable. */
+  readonly rolledBack$: Observable<Version>;
+  private readonly store: LogStore;
+  private readonly ctx: WorkerContext;
+  private readonly persistedSubject = new Subject<Version>();
+  private readonly rolledBackSubject = new Subject<Version>();
+  private readonly darqs = new Map<ParticipantId, Darq>();
+  private persistedVersion: number;
+  private cutVersion: number;
+  private nextLsn: number;
+  private nextPid: number;
+  private dirty = false;
+  private closed = false;
+  private readonly walCheckpointMs: number;
+  private walTimer: NodeJS.Timeout | undefined;
+  private walDue = false;
+
+  private constructor(store: LogStore, opts: WorkerOptions) {
+    this.store = store;
+    this.id = opts.workerId ?? 'w0';
+    this.path = store.path;
+    this.undo = store.undo;
+    this.walCheckpointMs = opts.walCheckpointMs ?? 50;
+    this.persisted$ = this.persistedSubject.asObservable();
+    this.rolledBack$ = this.rolledBackSubject.asObservable();
+    this.persistedVersion = store.getCounter('persisted') ?? 0;
+    this.cutVersion = this.undo ? (store.getCounter('cut') ?? 0) : this.persistedVersion;
+    this.nextLsn = Math.max(store.getCounter('next_lsn') ?? 1, store.maxLsn() + 1);
+    this.nextPid = store.getCounter('next_pid') ?? 1;
+    this.ctx = {
+      store,
+      touch: () => this.touch(),
+      allocLsn: () => this.nextLsn++,
+      releaseLsns: (next: number) => {
+        this.nextLsn = next;
+      },
+      peekLsn: () => this.nextLsn,
+      local: (id: ParticipantId) => this.darqs.get(id),
+      commit: () => this.commit(),
+    };
+    this.loadParticipants();
+  }
+
+  /**
+   * Opens (or creates) a worker file. Throws a {@link DarqError} naming the file when it is corrupt or not
+   * darq's (`DARQ_CORRUPT_FILE`, `DARQ_FOREIGN_FILE`), written by a newer schema (`DARQ_SCHEMA_TOO_NEW`),
+   * in use by another process (`DARQ_FILE_IN_USE`) or in a directory that cannot be written
+   * (`DARQ_DIR_UNWRITABLE`). It never starts empty over existing data.
+   */
+  static open(opts: WorkerOptions): Worker {
+    if (typeof opts?.path !== 'string' || opts.path.length === 0) {
+      throw new DarqError('DARQ_BAD_OPTIONS', 'user', 'Worker.open: `path` must name the worker file');
+    }
+    const persistence = opts.persistence ?? 'process';
+    if (persistence !== 'process' && persistence !== 'machine') {
+      throw new DarqError(
+        'DARQ_BAD_OPTIONS',
+        'user',
+        `Worker.open(${opts.path}): persistence must be 'process' or 'machine' (got '${String(persistence)}')`,
+      );
+    }
+    return new Worker(new SqliteLogStore({ path: opts.path, undo: opts.undo ?? false, persistence }), opts);
+  }
+
+  /** @internal Opens a worker over any {@link LogStore} (the in-memory store in tests). */
+  static withStore(store: LogStore, opts: Omit<WorkerOptions, 'path'> = {}): Worker {
+    return new Worker(store, { ...opts, path: store.path });
+  }
+
+  /** The open version: steps go into it; it becomes durable at the next `commit()`. */
+  get version(): Version {
+    return (this.persistedVersion + 1) as Version;
+  }
+
+  /** The last durable version (0 before the first commit). */
+  get persisted(): Version {
+    return this.persistedVersion as Version;
+  }
+
+  /** The committed cut of this worker: versions ≤ it are never rolled back. */
+  get cut(): Version {
+    return this.cutVersion as Version;
+  }
+
+  /** Gets the participant `id`, creating it (in the open version) if it does not exist. */
+  participant(id: ParticipantId): Darq {
+    const existing = this.darqs.get(id);
+    if (existing !== undefined) return existing;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new DarqError(
+        'DARQ_BAD_PARTICIPANT_ID',
+        'user',
+        `worker ${this.path}: participant ids must be strings of 1..${MAX_ID_LENGTH} characters (got ${String(id)})`,
+      );
+    }
+    const version = this.touch();
+    const pid = this.nextPid++;
+    this.store.setCounter('next_pid', this.nextPid);
+    this.store.kvPut(PARTICIPANTS_NS, id, codec.pack(pid), version);
+    const darq = new Darq(this, this.ctx, id, pid);
+    this.darqs.set(id, darq);
+    return darq;
+  }
+
+  participantIds(): ParticipantId[] {
+    return [...this.darqs.keys()];
+  }
+
+  getMeta(key: string): string | undefined {
+    const raw = this.store.kvGet(META_NS, key);
+    return raw === undefined ? undefined : (codec.unpack(raw) as string);
+  }
+
+  /** Stores a small durable value in the open version (rolled back with it). */
+  setMeta(key: string, value: string): void {
+    const version = this.touch();
+    this.store.kvPut(META_NS, key, codec.pack(value), version);
+  }
+
+  /**
+   * Closes the open version with one SQLite COMMIT (an fsync with 'machine' persistence) and opens the next.
+   * Returns the version just made durable; when nothing changed it only returns the last durable version.
+   */
+  commit(): Version {
+    this.checkOpen();
+    if (!this.dirty) return this.persistedVersion as Version;
+    const v = this.persistedVersion + 1;
+    this.store.setCounter('persisted', v);
+    this.store.setCounter('next_lsn', this.nextLsn);
+    this.store.commit();
+    this.dirty = false;
+    this.persistedVersion = v;
+    if (!this.undo) this.cutVersion = v;
+    this.afterCommit();
+    this.persistedSubject.next(v as Version);
+    return v as Version;
+  }
+
+  /**
+   * The cut advanced to `v` (every version ≤ v is committed cluster-wide): drops the undo records of those
+   * versions and truncates what they consumed. Durable with the next commit.
+   */
+  markCommitted(v: Version): void {
+    this.checkOpen();
+    if (v > this.persistedVersion) {
+      throw new DarqError(
+        'DARQ_COMMIT_AHEAD',
+        'internal',
+        `worker ${this.path}: cannot mark version ${v} committed, only ${this.persistedVersion} is persisted`,
+      );
+    }
+    if (v <= this.cutVersion) return;
+    this.cutVersion = v;
+    if (!this.undo) return;
+    this.touch();
+    this.store.truncate(v);
+    this.store.setCounter('cut', v);
+  }
+
+  /**
+   * Restores exactly the state at the end of version `v` (cut ≤ v ≤ current): undoes appended entries,
+   * consumption marks, state rows, dedup marks, participant creation and meta of later versions. Every
+   * participant's incarnation is bumped (never lowered) so processors holding soft state of the undone
+   * versions are fenced and restart. Durable when it returns.
+   */
+  rollbackTo(v: Version): void {
+    this.checkOpen();
+    if (!this.undo) {
+      throw new DarqError(
+        'DARQ_NO_UNDO',
+        'user',
+        `worker ${this.path} was opened without undo records; open it with { undo: true } to roll back`,
+      );
+    }
+    if (v < this.cutVersion || v > this.persistedVersion + 1) {
+      throw new DarqError(
+        'DARQ_BAD_ROLLBACK',
+        'internal',
+        `worker ${this.path}: cannot roll back to version ${v}; allowed are ${this.cutVersion} (the cut) ` +
+          `to ${this.persistedVersion + 1} (the open version)`,
+      );
+    }
+    this.touch();
+    this.store.rollbackTo(v);
+    const present = new Set<ParticipantId>();
+    for (const [id] of this.allRows(PARTICIPANTS_NS)) present.add(id);
+    for (const [id, darq] of this.darqs) {
+      this.store.setCounter(`inc:${id}`, darq.incarnation + 1);
+      darq.resetAfterRollback(present.has(id));
+      if (!present.has(id)) this.darqs.delete(id);
+    }
+    this.loadParticipants();
+    this.commit();
+    this.rolledBackSubject.next(v);
+  }
+
+  /** Runs a passive WAL checkpoint now if no version transaction is open; returns whether it ran. */
+  checkpointWal(): boolean {
+    if (this.closed || this.store.inTransaction) return false;
+    this.walDue = false;
+    this.store.checkpoint();
+    return true;
+  }
+
+  /** Number of log rows physically in the file (consumed entries vanish once committed). */
+  entryCount(): number {
+    return this.store.entryCount();
+  }
+
+  /** Commits the open version and closes the file. */
+  close(): void {
+    if (this.closed) return;
+    this.commit();
+    if (this.walTimer !== undefined) clearTimeout(this.walTimer);
+    this.walTimer = undefined;
+    this.store.checkpoint();
+    this.closed = true;
+    this.store.close();
+    this.persistedSubject.complete();
+    this.rolledBackSubject.complete();
+  }
+
+  private touch(): number {
+    if (!this.dirty) {
+      this.checkOpen();
+      this.store.begin();
+      this.dirty = true;
+    }
+    return this.persistedVersion + 1;
+  }
+
+  private afterCommit(): void {
+    if (this.walCheckpointMs <= 0) return;
+    if (this.walDue) {
+      // The timer fired while a version was open; checkpoint as soon as this turn of the loop is over.
+      this.walDue = false;
+      setImmediate(() => {
+        if (!this.checkpointWal()) this.walDue = true;
+      });
+      return;
+    }
+    if (this.walTimer !== undefined) return;
+    this.walTimer = setTimeout(() => {
+      this.walTimer = undefined;
+      if (!this.checkpointWal()) this.walDue = true;
+    }, this.walCheckpointMs);
+    this.walTimer.unref();
+  }
+
+  private loadParticipants(): void {
+    for (const [id, raw] of this.allRows(PARTICIPANTS_NS)) {
+      if (!this.darqs.has(id)) this.darqs.set(id, new Darq(this, this.ctx, id, codec.unpack(raw) as number));
+    }
+  }
+
+  private allRows(ns: string): Array<[string, Uint8Array]> {
+    const out: Array<[string, Uint8Array]> = [];
+    let after: string | undefined;
+    for (;;) {
+      const rows = this.store.kvScan(ns, '', after, 1024);
+      out.push(...rows);
+      if (rows.length < 1024) return out;
+      after = (rows[rows.length - 1] as [string, Uint8Array])[0];
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) {
+      throw new DarqError(
+        'DARQ_CLOSED',
+        'user',
+        `worker ${this.path} is closed; open it again with Worker.open`,
+      );
+    }
+  }
+}

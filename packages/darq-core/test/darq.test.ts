@@ -1,0 +1,460 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import {
+  ColocatedProcessorClient,
+  DarqError,
+  type DarqMessage,
+  type DarqProcessor,
+  EntryKind,
+  type Incarnation,
+  type Lsn,
+  type ProcessorCapabilities,
+  StepBuilder,
+  type Version,
+  Worker,
+} from '../src/index.ts';
+import { dec, enc, tempDir } from './helpers.ts';
+
+function openTemp(t: Parameters<typeof tempDir>[0], opts: { undo?: boolean } = {}): Worker {
+  const w = Worker.open({ path: join(tempDir(t), 'w.sqlite'), ...opts });
+  t.teardown(() => w.close());
+  return w;
+}
+
+function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof DarqError) return `${err.code}: ${err.message}`;
+    throw err;
+  }
+  return 'no error';
+}
+
+test('a fresh file gets the schema and reopens with everything committed', (t) => {
+  const path = join(tempDir(t), 'nested', 'dir', 'w.sqlite');
+  const w = Worker.open({ path, workerId: 'w7', persistence: 'machine' });
+  t.is(w.id, 'w7');
+  t.is(w.version, 1 as Version);
+  const q = w.participant('q');
+  t.true(q.enqueue('p', 0, [enc('a'), enc('b')]));
+  w.setMeta('plan', 'fp-1');
+  t.is(w.commit(), 1 as Version);
+  t.is(w.commit(), 1 as Version, 'a commit with nothing changed only reports the last durable version');
+  t.is(w.version, 2 as Version);
+  w.close();
+  const again = Worker.open({ path });
+  t.deepEqual(again.participantIds(), ['q']);
+  t.is(again.getMeta('plan'), 'fp-1');
+  t.deepEqual(
+    again
+      .participant('q')
+      .pendingInputs()
+      .map((m) => dec(m.body)),
+    ['a', 'b'],
+  );
+  t.is(again.version, 2 as Version);
+  again.close();
+  const db = new Database(path, { readonly: true });
+  t.is(db.pragma('user_version', { simple: true }), 1);
+  db.close();
+});
+
+test('bad files and paths are refused with a code naming the file', (t) => {
+  const dir = tempDir(t);
+  const garbage = join(dir, 'garbage.sqlite');
+  writeFileSync(garbage, Buffer.alloc(8192, 0x5a));
+  const corrupt = errorCode(() => Worker.open({ path: garbage }));
+  t.regex(corrupt, /^DARQ_CORRUPT_FILE: .*garbage\.sqlite/);
+
+  const foreign = join(dir, 'foreign.sqlite');
+  const fdb = new Database(foreign);
+  fdb.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)');
+  fdb.close();
+  t.regex(
+    errorCode(() => Worker.open({ path: foreign })),
+    /^DARQ_FOREIGN_FILE: .*foreign\.sqlite/,
+  );
+
+  const newer = join(dir, 'newer.sqlite');
+  Worker.open({ path: newer }).close();
+  const ndb = new Database(newer);
+  ndb.pragma('user_version = 99');
+  ndb.close();
+  t.regex(
+    errorCode(() => Worker.open({ path: newer })),
+    /^DARQ_SCHEMA_TOO_NEW: .*newer\.sqlite.*schema 99/,
+  );
+
+  const blocker = join(dir, 'plain-file');
+  writeFileSync(blocker, 'not a directory');
+  t.regex(
+    errorCode(() => Worker.open({ path: join(blocker, 'w.sqlite') })),
+    /^DARQ_DIR_UNWRITABLE: .*plain-file/,
+  );
+
+  const busy = join(dir, 'busy.sqlite');
+  const holder = Worker.open({ path: busy });
+  t.regex(
+    errorCode(() => Worker.open({ path: busy })),
+    /^DARQ_FILE_IN_USE: .*busy\.sqlite/,
+  );
+  holder.close();
+  Worker.open({ path: busy }).close();
+
+  t.regex(
+    errorCode(() => Worker.open({ path: dir })),
+    /^DARQ_NOT_A_FILE/,
+  );
+  t.regex(
+    errorCode(() => Worker.open({ path: join(dir, 'x.sqlite'), persistence: 'disk' as never })),
+    /^DARQ_BAD_OPTIONS/,
+  );
+});
+
+test('a step is all or nothing: consume, state, sends and STATE entries together', (t) => {
+  const w = openTemp(t);
+  const q = w.participant('q');
+  const sink = w.participant('sink');
+  q.enqueue('p', 0, [enc('m1'), enc('m2')]);
+  const inc = q.registerProcessor();
+  const [m1, m2] = q.pendingInputs();
+  if (m1 === undefined || m2 === undefined) return t.fail('inputs missing');
+
+  // A step that throws half-way (a value msgpack cannot encode) leaves nothing behind.
+  const throwing = new StepBuilder()
+    .consume(m1.lsn)
+    .send('sink', enc('out'))
+    .state(enc('snap'))
+    .put('t', 'a', 1)
+    .put('t', 'b', Symbol('not encodable'))
+    .build();
+  t.throws(() => q.step(inc, throwing), { message: /symbol/ });
+  t.deepEqual(
+    q.pendingInputs().map((m) => m.lsn),
+    [m1.lsn, m2.lsn],
+  );
+  t.is(sink.pendingInputs().length, 0);
+  t.is(q.stateEntries().length, 0);
+  t.is(q.get('t', 'a'), undefined);
+
+  // A step rejected as INVALID on its second consumption leaves nothing either.
+  const invalid = new StepBuilder()
+    .consume(m1.lsn)
+    .consume(9999 as Lsn)
+    .put('t', 'a', 1)
+    .send('sink', enc('x'))
+    .build();
+  t.is(q.step(inc, invalid), 'INVALID');
+  t.is(q.pendingInputs().length, 2);
+  t.is(q.get('t', 'a'), undefined);
+  t.is(sink.pendingInputs().length, 0);
+
+  const ok = new StepBuilder()
+    .consume(m1.lsn)
+    .send('sink', enc('out'))
+    .send('remote', enc('far'))
+    .self(enc('again'))
+    .state(enc('snap'))
+    .put('t', 'a', { n: 1 })
+    .build();
+  t.is(q.step(inc, ok), 'SUCCESS');
+  t.deepEqual(
+    q.pendingInputs().map((m) => dec(m.body)),
+    ['m2', 'again'],
+  );
+  t.deepEqual(
+    sink.pendingInputs().map((m) => [m.kind, dec(m.body)]),
+    [[EntryKind.IN, 'out']],
+  );
+  t.deepEqual(
+    q.pendingOutputs().map((m) => [m.kind, m.dest, dec(m.body)]),
+    [[EntryKind.OUT, 'remote', 'far']],
+  );
+  t.deepEqual(
+    q.stateEntries().map((m) => [m.kind, dec(m.body)]),
+    [[EntryKind.STATE, 'snap']],
+  );
+  t.deepEqual(q.get('t', 'a'), { n: 1 });
+  const lsns = [...q.pendingInputs(), ...sink.pendingInputs(), ...q.pendingOutputs(), ...q.stateEntries()]
+    .map((m) => m.lsn)
+    .sort((a, b) => a - b);
+  t.is(new Set(lsns).size, lsns.length, 'LSNs are unique across the worker');
+});
+
+test('INVALID for unknown, consumed, foreign, OUT and empty; REINCARNATED for a stale incarnation', (t) => {
+  const w = openTemp(t);
+  const a = w.participant('a');
+  const b = w.participant('b');
+  a.enqueue('p', 0, [enc('x')]);
+  b.enqueue('p', 0, [enc('y')]);
+  const inc = a.registerProcessor();
+  const [x] = a.pendingInputs();
+  const [y] = b.pendingInputs();
+  if (x === undefined || y === undefined) return t.fail();
+  t.is(a.step(inc, new StepBuilder().build()), 'INVALID', 'empty step');
+  t.is(a.step(inc, new StepBuilder().consume(12345 as Lsn).build()), 'INVALID', 'unknown LSN');
+  t.is(a.step(inc, new StepBuilder().consume(y.lsn).build()), 'INVALID', "another participant's entry");
+  t.is(a.step(inc, new StepBuilder().consume(x.lsn).consume(x.lsn).build()), 'INVALID', 'twice in one step');
+  t.is(a.pendingInputs().length, 1);
+  t.is(a.step(inc, new StepBuilder().consume(x.lsn).send('elsewhere', enc('o')).build()), 'SUCCESS');
+  t.is(a.step(inc, new StepBuilder().consume(x.lsn).build()), 'INVALID', 'already consumed');
+  const [out] = a.pendingOutputs();
+  if (out === undefined) return t.fail();
+  t.is(a.step(inc, new StepBuilder().consume(out.lsn).build()), 'INVALID', 'OUT entries are not consumable');
+  t.is(a.step(inc, new StepBuilder().put('t', 'k', 1).build()), 'SUCCESS', 'a state-only step is not empty');
+
+  const newer = a.registerProcessor();
+  t.true(newer > inc);
+  t.is(a.step(inc, new StepBuilder().self(enc('zombie')).build()), 'REINCARNATED');
+  t.is(a.step((newer + 1) as Incarnation, new StepBuilder().self(enc('future')).build()), 'REINCARNATED');
+  t.is(a.step(newer, new StepBuilder().build()), 'INVALID');
+  t.is(a.step(newer, new StepBuilder().self(enc('live')).build()), 'SUCCESS');
+  t.deepEqual(
+    a.pendingInputs().map((m) => dec(m.body)),
+    ['live'],
+  );
+});
+
+test('incarnations are durable and strictly increasing across reopen', (t) => {
+  const path = join(tempDir(t), 'w.sqlite');
+  const w = Worker.open({ path });
+  const q = w.participant('q');
+  t.is(q.incarnation, 0 as Incarnation);
+  q.registerProcessor();
+  const second = q.registerProcessor();
+  t.is(second, 2 as Incarnation);
+  // registerProcessor commits: the bump is durable without an explicit commit or close.
+  t.is(w.persisted + 1, w.version);
+  w.close();
+  const again = Worker.open({ path });
+  const q2 = again.participant('q');
+  t.is(q2.incarnation, 2 as Incarnation);
+  t.is(q2.step(second, new StepBuilder().self(enc('still me')).build()), 'SUCCESS');
+  t.is(q2.registerProcessor(), 3 as Incarnation);
+  t.is(q2.step(second, new StepBuilder().self(enc('zombie')).build()), 'REINCARNATED');
+  again.close();
+});
+
+test('keyed state: get, put, delete and ordered prefix scans, rolled back with a failed step', (t) => {
+  const w = openTemp(t);
+  const q = w.participant('q');
+  const other = w.participant('other');
+  const inc = q.registerProcessor();
+  const oinc = other.registerProcessor();
+  const keys = ['b:2', 'a:1', 'b:1', 'b:10', 'c', 'b', 'bz', 'b:é', 'b:😀', 'b:\uffff'];
+  const req = new StepBuilder();
+  for (const k of keys) req.put('t', k, { k, n: k.length });
+  req.put('u', 'b:1', 'other table');
+  t.is(q.step(inc, req.build()), 'SUCCESS');
+  t.is(other.step(oinc, new StepBuilder().put('t', 'b:1', 'other participant').build()), 'SUCCESS');
+  t.deepEqual(q.get('t', 'b:1'), { k: 'b:1', n: 3 });
+  t.is(q.get('u', 'b:1'), 'other table');
+  t.is(other.get('t', 'b:1'), 'other participant');
+  t.is(q.get('t', 'missing'), undefined);
+  const utf8Order = (xs: string[]) => [...xs].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  t.deepEqual(
+    [...q.scan('t', 'b:')].map(([k]) => k),
+    utf8Order(keys.filter((k) => k.startsWith('b:'))),
+  );
+  t.deepEqual(
+    [...q.scan('t', '')].map(([k]) => k),
+    utf8Order(keys),
+  );
+  t.deepEqual([...q.scan('t', 'zz')], []);
+
+  // A failed step (INVALID on its consumption) rolls its state changes back.
+  const failing = new StepBuilder()
+    .put('t', 'b:1', 'changed')
+    .delete('t', 'c')
+    .put('t', 'new', 1)
+    .consume(777 as Lsn)
+    .build();
+  t.is(q.step(inc, failing), 'INVALID');
+  t.deepEqual(q.get('t', 'b:1'), { k: 'b:1', n: 3 });
+  t.not(q.get('t', 'c'), undefined);
+  t.is(q.get('t', 'new'), undefined);
+
+  t.is(q.step(inc, new StepBuilder().delete('t', 'c').delete('t', 'never-there').build()), 'SUCCESS');
+  t.is(q.get('t', 'c'), undefined);
+
+  // Scans longer than one internal chunk keep their order and see writes of the open version.
+  const many = new StepBuilder();
+  for (let i = 0; i < 700; i++) many.put('big', `k${String(i).padStart(4, '0')}`, i);
+  t.is(q.step(inc, many.build()), 'SUCCESS');
+  const seen = [...q.scan('big', 'k')].map(([, v]) => v);
+  t.deepEqual(
+    seen,
+    Array.from({ length: 700 }, (_, i) => i),
+  );
+  t.is([...q.scan('big', 'k03')].length, 100);
+});
+
+test('enqueue deduplicates per producer, any number of producers, durably', (t) => {
+  const path = join(tempDir(t), 'w.sqlite');
+  const w = Worker.open({ path });
+  const q = w.participant('q');
+  for (let p = 0; p < 100; p++) {
+    t.true(q.enqueue(`producer-${p}`, 0, [enc(`${p}:0`)]));
+    t.true(q.enqueue(`producer-${p}`, 5, [enc(`${p}:5`)]));
+  }
+  t.false(q.enqueue('producer-7', 5, [enc('dup')]));
+  t.false(q.enqueue('producer-7', 3, [enc('older')]));
+  t.true(q.enqueue('producer-7', 6, []), 'an empty batch still advances the mark');
+  t.false(q.enqueue('producer-7', 6, [enc('dup')]));
+  t.is(q.lastSeq('producer-7'), 6);
+  t.is(q.lastSeq('nobody'), -1);
+  t.is(q.pendingInputs(0 as Lsn, 10_000).length, 200);
+  t.regex(
+    errorCode(() => q.enqueue('', 1, [])),
+    /^DARQ_BAD_PRODUCER/,
+  );
+  t.regex(
+    errorCode(() => q.enqueue('p', -1, [])),
+    /^DARQ_BAD_SEQ/,
+  );
+  t.regex(
+    errorCode(() => q.enqueue('p', 1.5, [])),
+    /^DARQ_BAD_SEQ/,
+  );
+  w.close();
+  const again = Worker.open({ path });
+  const q2 = again.participant('q');
+  t.false(q2.enqueue('producer-42', 5, [enc('dup after reopen')]));
+  t.true(q2.enqueue('producer-42', 6, [enc('42:6')]));
+  t.is(q2.pendingInputs(0 as Lsn, 10_000).length, 201);
+  again.close();
+});
+
+test('versions: steps go into the open version, commit makes them durable and is observed', (t) => {
+  const path = join(tempDir(t), 'w.sqlite');
+  const w = Worker.open({ path });
+  const seen: Version[] = [];
+  w.persisted$.subscribe((v) => seen.push(v));
+  const q = w.participant('q');
+  const v1 = w.commit();
+  q.enqueue('p', 0, [enc('a')]);
+  const v2 = w.commit();
+  w.commit();
+  q.enqueue('p', 1, [enc('b')]);
+  t.deepEqual(seen, [v1, v2]);
+  t.true(v2 > v1);
+  t.is(w.version, (v2 + 1) as Version);
+  w.close();
+  t.deepEqual(seen, [v1, v2, (v2 + 1) as Version], 'close commits the open version');
+  const again = Worker.open({ path });
+  t.is(again.participant('q').pendingInputs().length, 2);
+  again.close();
+  t.regex(
+    errorCode(() => w.commit()),
+    /^DARQ_CLOSED/,
+  );
+});
+
+test('onAppend fires synchronously for enqueues and local sends, not for OUT or STATE', (t) => {
+  const w = openTemp(t);
+  const a = w.participant('a');
+  const b = w.participant('b');
+  const seenA: Lsn[] = [];
+  const seenB: Lsn[] = [];
+  const offA = a.onAppend((lsn) => seenA.push(lsn));
+  b.onAppend((lsn) => seenB.push(lsn));
+  a.enqueue('p', 0, [enc('1'), enc('2')]);
+  t.deepEqual(
+    seenA,
+    a.pendingInputs().map((m) => m.lsn),
+  );
+  const inc = a.registerProcessor();
+  a.step(
+    inc,
+    new StepBuilder().send('b', enc('x')).send('far', enc('y')).state(enc('s')).self(enc('z')).build(),
+  );
+  t.deepEqual(
+    seenB,
+    b.pendingInputs().map((m) => m.lsn),
+  );
+  t.is(seenA.length, 3);
+  offA();
+  a.enqueue('p', 1, [enc('3')]);
+  t.is(seenA.length, 3);
+});
+
+/** A processor that counts words durably and forwards each input to 'sink'. */
+class Recorder implements DarqProcessor {
+  caps: ProcessorCapabilities | undefined;
+  log: string[] = [];
+  restarts = 0;
+  consume = true;
+  onRestart(caps: ProcessorCapabilities): void {
+    this.caps = caps;
+    this.restarts++;
+    this.log.push(`restart@${caps.incarnation}`);
+  }
+  process(m: DarqMessage): boolean {
+    const text = dec(m.body);
+    this.log.push(`${m.kind === EntryKind.STATE ? 'state' : 'in'}:${text}`);
+    if (text === 'stop') return false;
+    if (this.consume && m.kind === EntryKind.IN && this.caps !== undefined) {
+      this.caps.step(new StepBuilder().consume(m.lsn).send('sink', m.body).build());
+    }
+    return true;
+  }
+}
+
+test('the colocated client replays STATE, then unconsumed inputs in order, then the live tail', async (t) => {
+  const w = openTemp(t);
+  const q = w.participant('q');
+  const sink = w.participant('sink');
+  q.enqueue('p', 0, [enc('i1'), enc('i2'), enc('i3')]);
+  const setup = q.registerProcessor();
+  const [i1] = q.pendingInputs();
+  if (i1 === undefined) return t.fail();
+  q.step(setup, new StepBuilder().consume(i1.lsn).state(enc('s1')).build());
+  q.step(setup, new StepBuilder().state(enc('s2')).build());
+  q.step(setup, new StepBuilder().supersedeState().state(enc('s3')).build());
+  w.commit();
+
+  const p = new Recorder();
+  const client = new ColocatedProcessorClient(q, p);
+  client.start();
+  t.true(client.incarnation > setup);
+  t.deepEqual(p.log, [`restart@${client.incarnation}`, 'state:s3', 'in:i2', 'in:i3']);
+  t.is(q.step(setup, new StepBuilder().self(enc('zombie')).build()), 'REINCARNATED');
+
+  q.enqueue('p', 1, [enc('live1'), enc('live2')]);
+  t.is(p.log.length, 4, 'live delivery happens on a microtask, not inside enqueue');
+  await Promise.resolve();
+  t.deepEqual(p.log.slice(4), ['in:live1', 'in:live2']);
+  t.deepEqual(
+    sink.pendingInputs().map((m) => dec(m.body)),
+    ['i2', 'i3', 'live1', 'live2'],
+  );
+  t.is(q.pendingInputs().length, 0);
+
+  // Someone else registers: the client notices its stale incarnation and restarts with a replay.
+  p.consume = false;
+  q.enqueue('p', 2, [enc('held')]);
+  await Promise.resolve();
+  const fencer = q.registerProcessor();
+  q.enqueue('p', 3, [enc('after-fence')]);
+  await Promise.resolve();
+  t.true(client.incarnation > fencer);
+  t.is(p.restarts, 2);
+  t.deepEqual(p.log.slice(-4), [`restart@${client.incarnation}`, 'state:s3', 'in:held', 'in:after-fence']);
+
+  // A step answered REINCARNATED makes the client restart as well.
+  p.consume = true;
+  q.registerProcessor();
+  q.enqueue('p', 4, [enc('x')]);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  t.is(p.restarts, 3);
+  t.is(q.pendingInputs().length, 0);
+
+  q.enqueue('p', 5, [enc('stop'), enc('never')]);
+  await Promise.resolve();
+  t.false(client.isRunning);
+  t.is(p.log.at(-1), 'in:stop');
+  client.stop();
+});
