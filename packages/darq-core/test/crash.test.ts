@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import test from 'ava';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { type Incarnation, type Lsn, Worker } from '../src/index.ts';
+import { tempDir } from './helpers.ts';
+
+const CHILD = join(import.meta.dirname, 'fixtures', 'crash-child.ts');
+const packr = new Packr({ useRecords: false });
+const LONG = process.env.DARQ_LONG === '1';
+
+interface Committed {
+  version: number;
+  i: number;
+  inc: number;
+}
+
+/** Runs the child until it has printed `lines` commit lines, then SIGKILLs it; returns what it printed. */
+function runAndKill(path: string, lines: number, every: number): Promise<{ last?: Committed; inc: number }> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, path, String(every)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    let last: Committed | undefined;
+    let inc = 0;
+    let seen = 0;
+    const rl = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    rl.on('line', (line) => {
+      const [tag, a, b, c] = line.split(' ');
+      if (tag === 'INC') inc = Number(a);
+      if (tag === 'C') {
+        last = { version: Number(a), i: Number(b), inc: Number(c) };
+        if (++seen === lines) child.kill('SIGKILL');
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve({ last, inc });
+      else reject(new Error(`child exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** Checks the file holds exactly a prefix of whole versions, at least up to what the child reported. */
+function checkRecovered(
+  path: string,
+  every: number,
+  reported: Committed | undefined,
+  prevInc: number,
+): number {
+  const w = Worker.open({ path });
+  try {
+    const q = w.participant('q');
+    const out = w.participant('out');
+    const last = q.lastSeq('gen');
+    const n = last + 1;
+    if (n % every !== 0)
+      throw new Error(`recovered ${n} iterations: not a whole number of versions of ${every}`);
+    if (reported !== undefined && last < reported.i) {
+      throw new Error(`lost committed work: child reported ${reported.i}, file has ${last}`);
+    }
+    if (reported !== undefined && w.persisted < reported.version) {
+      throw new Error(`persisted version went back: ${w.persisted} < ${reported.version}`);
+    }
+    if (q.get('s', 'count') !== (n === 0 ? undefined : n))
+      throw new Error(`count ${q.get('s', 'count')} != ${n}`);
+    if (n > 0 && q.get('s', 'sum') !== (n * (n - 1)) / 2)
+      throw new Error(`sum ${q.get('s', 'sum')} wrong for ${n}`);
+    if (q.pendingInputs().length !== 0) throw new Error('an uncommitted input survived');
+    const delivered = out.pendingInputs(0 as Lsn, 1_000_000).map((m) => packr.unpack(m.body) as number);
+    if (delivered.length !== n || delivered.some((x, k) => x !== k)) {
+      throw new Error(`out holds ${delivered.length} messages, expected exactly 0..${n - 1} once each`);
+    }
+    if (q.incarnation < (prevInc as Incarnation))
+      throw new Error(`incarnation lowered: ${q.incarnation} < ${prevInc}`);
+    return q.incarnation;
+  } finally {
+    w.close();
+  }
+}
+
+test('SIGKILL at random points: committed work survives, uncommitted work vanishes, incarnation never lowers', async (t) => {
+  const kills = LONG ? 200 : 20;
+  const path = join(tempDir(t), 'crash.sqlite');
+  const every = 7;
+  let prevInc = 0;
+  const rand = fc.sample(fc.integer({ min: 1, max: 40 }), { numRuns: kills, seed: 42 });
+  for (let k = 0; k < kills; k++) {
+    const { last, inc } = await runAndKill(path, rand[k] ?? 1, every);
+    t.true(inc > prevInc, `run ${k}: incarnation ${inc} after ${prevInc}`);
+    prevInc = checkRecovered(path, every, last, inc);
+  }
+  t.pass(`${kills} kills`);
+});
