@@ -1,0 +1,12 @@
+export type { CastFn } from './cast.ts';
+export { castFunction, valueToString } from './cast.ts';
+export {
+  builtinFunctionNames,
+  compileExpr,
+  compilePredicate,
+  compileProjection,
+  exprToJs,
+} from './compile.ts';
+export { ExpressionError } from './errors.ts';
+export { compileDateFormat, compileDateParser, parseIsoTimestamp, timestampToString } from './time.ts';
+export type { CompileOptions, Row, ScalarUdf } from './types.ts';
