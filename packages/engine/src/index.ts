@@ -1,1 +1,23 @@
-export {};
+export type { Aggregator, UdafModule } from './aggregates/index.ts';
+export {
+  BlackholeSinkWriter,
+  CallbackSinkWriter,
+  FileSinkWriter,
+  StreamSinkWriter,
+} from './connectors/file-sink.ts';
+export { FileSourceReader } from './connectors/file-source.ts';
+export * from './connectors/generators/index.ts';
+export type { BadInput, SinkWriter, SourceRead, SourceReader } from './connectors/source.ts';
+export { ConnectorError, EngineError, OperatorError, PlanError, StateError } from './errors.ts';
+export { formatTimestamp, parseTimestamp } from './formats/time.ts';
+export {
+  Job,
+  type JobOptions,
+  loadFunctions,
+  planFingerprint,
+  type RunSummary,
+  TooManyBadRecords,
+} from './job.ts';
+export type { JobGraph, StageSpec } from './physical/graph.ts';
+export { END_WATERMARK, type Row } from './runtime/batch.ts';
+export type { Progress } from './runtime/scheduler.ts';

@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EngineError, Job, type RunSummary } from '@darq/engine';
+import { CliError, EXIT_BAD_RECORDS, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
+import { progressLine, summaryLine } from '../render/summary.ts';
+import { compileFile } from './compile.ts';
+
+export interface RunFlags {
+  state?: string;
+  input: string[];
+  output: string[];
+  speculative: boolean;
+  checkpointInterval?: string;
+  persistence?: string;
+  parallelism?: string;
+  workers?: string;
+  maxBadRecords?: string;
+  deadLetter?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTty: boolean;
+}
+
+function pairs(list: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CliError(EXIT_USAGE, `${flag} expects name=path, got '${item}'`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(EXIT_USAGE, `${flag} expects a whole number ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+/** `darq run query.sql`: compiles, plans and runs a script; resumes from --state. */
+export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<RunSummary> {
+  const program = compileFile(file, io.stderr);
+  const persistence = flags.persistence ?? 'process';
+  if (persistence !== 'process' && persistence !== 'machine') {
+    throw new CliError(EXIT_USAGE, `--persistence expects 'process' or 'machine', got '${persistence}'`);
+  }
+  const workers = intFlag(flags.workers, '--workers', 1) ?? 1;
+  if (workers > 1) {
+    throw new CliError(
+      EXIT_USAGE,
+      '--workers > 1 (multi-process runs) is not available yet; run with one worker',
+    );
+  }
+  const temporaryState = flags.state === undefined;
+  const stateDir = flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-'));
+  const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
+  let job: Job;
+  try {
+    job = await Job.create(program, {
+      stateDir,
+      baseDir: path.dirname(path.resolve(file)),
+      parallelism: intFlag(flags.parallelism, '--parallelism', 1) ?? 1,
+      inputs: pairs(flags.input, '--input'),
+      outputs: pairs(flags.output, '--output'),
+      speculative: flags.speculative,
+      persistence,
+      ...(flags.checkpointInterval !== undefined
+        ? { checkpointIntervalMs: intFlag(flags.checkpointInterval, '--checkpoint-interval', 0)! }
+        : {}),
+      ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
+      ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
+      stdout: io.stdout,
+    });
+  } catch (e) {
+    if (e instanceof EngineError && e.domain === 'user')
+      throw new CliError(EXIT_USAGE, `${file}: ${e.message}`);
+    throw e;
+  }
+  if (flags.verbose) io.stderr(`${job.explainStages()}\n`);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  const showProgress = io.isTty && !flags.quiet;
+  let summary: RunSummary;
+  try {
+    summary = await job.run({
+      signal: abort.signal,
+      ...(showProgress ? { onProgress: (p) => io.stderr(`\r\x1b[2K${progressLine(p)}`) } : {}),
+    });
+  } catch (e) {
+    if (e instanceof EngineError) {
+      throw new CliError(e.domain === 'user' ? EXIT_USAGE : EXIT_RUNTIME, e.message);
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (showProgress) io.stderr('\r\x1b[2K');
+  }
+  if (!flags.quiet) io.stderr(`${summaryLine(summary, temporaryState ? undefined : stateDir)}\n`);
+  if (temporaryState && !summary.stopped && summary.badRecords === 0)
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  if (summary.stopped === 'too-many-bad-records') {
+    throw new CliError(
+      EXIT_BAD_RECORDS,
+      `more than --max-bad-records ${maxBad} input records could not be read; see ${summary.deadLetterPath}`,
+    );
+  }
+  return summary;
+}

@@ -1,0 +1,105 @@
+import { PlanError } from '../errors.ts';
+import { BadRecord, type FormatColumn, jsonObjectDecoder } from '../formats/codec.ts';
+import type { Row } from '../runtime/batch.ts';
+import { SEARCH_TRACE_PRESETS, SearchTraceGenerator, type SearchTraceOptions } from './generators/index.ts';
+import type { BadInput, SourceRead, SourceReader } from './source.ts';
+
+/** Rows given by a Node program (library API). Replayable: the position is the index of the next row. */
+export class ArraySourceReader implements SourceReader {
+  readonly description: string;
+  private index = 0;
+  private readonly decode: (o: Record<string, unknown>) => Row;
+  constructor(
+    private readonly name: string,
+    private readonly rows: readonly Record<string, unknown>[],
+    columns: readonly FormatColumn[],
+  ) {
+    this.description = `array ${name} (${rows.length} rows)`;
+    this.decode = jsonObjectDecoder(columns);
+  }
+  next(max: number): SourceRead {
+    if (this.index >= this.rows.length) return { kind: 'eof' };
+    const end = Math.min(this.rows.length, this.index + max);
+    const out: Row[] = [];
+    const bad: BadInput[] = [];
+    for (let i = this.index; i < end; i++) {
+      try {
+        out.push(this.decode(this.rows[i]!));
+      } catch (e) {
+        if (!(e instanceof BadRecord)) throw e;
+        bad.push({ position: `${this.name}[${i}]`, reason: e.message, raw: JSON.stringify(this.rows[i]) });
+      }
+    }
+    this.index = end;
+    return { kind: 'batch', rows: out, bad };
+  }
+  position(): unknown {
+    return this.index;
+  }
+  seek(position: unknown): void {
+    this.index = position as number;
+  }
+  close(): void {}
+}
+
+function num(options: Readonly<Record<string, string>>, key: string, what: string): number | undefined {
+  const v = options[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n))
+    throw new PlanError('BAD_OPTION', `${what}: option '${key}' must be a number, got '${v}'`);
+  return n;
+}
+
+/**
+ * The DARQ paper's search trace, generated on the fly (seeded): its position is the generator's snapshot, so
+ * a replay after a crash regenerates exactly the same events. Columns: term, user_id, ip, ts.
+ */
+export class SearchTraceSourceReader implements SourceReader {
+  readonly description: string;
+  private gen: SearchTraceGenerator;
+  private readonly opts: SearchTraceOptions;
+  constructor(
+    name: string,
+    options: Readonly<Record<string, string>>,
+    private readonly columns: readonly FormatColumn[],
+  ) {
+    const what = `source ${name}`;
+    const preset = options.preset as keyof typeof SEARCH_TRACE_PRESETS | undefined;
+    if (preset && !SEARCH_TRACE_PRESETS[preset]) {
+      throw new PlanError(
+        'BAD_OPTION',
+        `${what}: unknown preset '${preset}'; use one of ${Object.keys(SEARCH_TRACE_PRESETS).join(', ')}`,
+      );
+    }
+    const base: SearchTraceOptions = preset
+      ? { ...SEARCH_TRACE_PRESETS[preset] }
+      : { rate: 50_000, seconds: 30 };
+    const o: SearchTraceOptions = {
+      ...base,
+      ...(num(options, 'rate', what) !== undefined ? { rate: num(options, 'rate', what)! } : {}),
+      ...(num(options, 'seconds', what) !== undefined ? { seconds: num(options, 'seconds', what)! } : {}),
+      ...(num(options, 'events', what) !== undefined ? { events: num(options, 'events', what)! } : {}),
+      ...(num(options, 'seed', what) !== undefined ? { seed: num(options, 'seed', what)! } : {}),
+    };
+    this.opts = o;
+    this.gen = new SearchTraceGenerator(o);
+    this.description = `search-trace generator (${o.rate}/s)`;
+  }
+  next(max: number): SourceRead {
+    const events = this.gen.nextBatch(max);
+    if (events.length === 0) return { kind: 'eof' };
+    const cols = this.columns;
+    const rows: Row[] = events.map((e) =>
+      cols.map((c) => (e as unknown as Record<string, unknown>)[c.name] ?? null),
+    );
+    return { kind: 'batch', rows, bad: [] };
+  }
+  position(): unknown {
+    return this.gen.snapshot();
+  }
+  seek(position: unknown): void {
+    this.gen = SearchTraceGenerator.restore(this.opts, position as never);
+  }
+  close(): void {}
+}

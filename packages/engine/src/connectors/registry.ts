@@ -1,0 +1,150 @@
+import * as path from 'node:path';
+import type { Schema, SinkDef, SourceDef } from '@darq/parser';
+import { PlanError } from '../errors.ts';
+import type { FormatColumn } from '../formats/codec.ts';
+import type { Row } from '../runtime/batch.ts';
+import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
+import { FileSourceReader } from './file-source.ts';
+import { ArraySourceReader, SearchTraceSourceReader } from './memory-source.ts';
+import type { SinkWriter, SourceReader } from './source.ts';
+
+/** Where connectors look things up: the SQL file's directory, CLI overrides, in-process sources and sinks. */
+export interface ConnectorContext {
+  /** Relative paths in WITH options resolve against this directory (the SQL file's). */
+  readonly baseDir: string;
+  /** `--input name=path`: replaces a source's path (resolved against the working directory). */
+  readonly inputs?: Readonly<Record<string, string>>;
+  /** `--output name=path`. */
+  readonly outputs?: Readonly<Record<string, string>>;
+  /** Library API: rows for a source by name (replayable: the position is the array index). */
+  readonly arrays?: Readonly<Record<string, readonly Record<string, unknown>[]>>;
+  /** Library API: a callback per sink name. */
+  readonly callbacks?: Readonly<Record<string, (rows: Record<string, unknown>[]) => void>>;
+  readonly persistence: 'process' | 'machine';
+  readonly stdout: (text: string) => void;
+  readonly stateDir: string;
+}
+
+function lookup(map: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+  if (!map) return undefined;
+  for (const [k, v] of Object.entries(map)) if (k.toLowerCase() === name.toLowerCase()) return v;
+  return undefined;
+}
+
+function fileFormat(options: Readonly<Record<string, string>>, what: string): 'jsonl' | 'csv' {
+  const f = (options.format ?? 'jsonl').toLowerCase();
+  if (f === 'jsonl' || f === 'json' || f === 'ndjson') return 'jsonl';
+  if (f === 'csv') return 'csv';
+  throw new PlanError(
+    'UNSUPPORTED_FORMAT',
+    `${what}: format '${options.format}' is not supported; use 'jsonl' (one JSON object per line) or 'csv'`,
+  );
+}
+
+function physicalColumns(def: SourceDef): FormatColumn[] {
+  return def.columns.filter((c) => !c.expr).map((c) => ({ name: c.name, type: c.type }));
+}
+
+export function createSourceReader(def: SourceDef, ctx: ConnectorContext): SourceReader {
+  const o = def.options;
+  const what = `source ${def.name}`;
+  if (ctx.arrays && lookup(Object.fromEntries(Object.keys(ctx.arrays).map((k) => [k, k])), def.name)) {
+    const key = Object.keys(ctx.arrays).find((k) => k.toLowerCase() === def.name.toLowerCase())!;
+    return new ArraySourceReader(def.name, ctx.arrays[key]!, physicalColumns(def));
+  }
+  const connector = (o.connector ?? '').toLowerCase();
+  switch (connector) {
+    case 'file':
+    case 'filesystem':
+    case 'single_file': {
+      const override = lookup(ctx.inputs, def.name);
+      const p = override ? path.resolve(override) : o.path ? path.resolve(ctx.baseDir, o.path) : undefined;
+      if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
+      return new FileSourceReader({
+        path: p,
+        format: fileFormat(o, what),
+        columns: physicalColumns(def),
+        follow: (o.mode ?? o['source.mode'] ?? '').toLowerCase() === 'tail' || o.follow === 'true',
+        header: o['csv.header'] === 'true' || o.header === 'true',
+        timestampUnit: (o['timestamp.unit'] ?? 'ms') === 'ns' ? 'ns' : 'ms',
+      });
+    }
+    case 'search-trace':
+    case 'search_trace':
+      return new SearchTraceSourceReader(def.name, o, physicalColumns(def));
+    case '':
+      throw new PlanError(
+        'MISSING_OPTION',
+        `${what}: WITH (connector = …) is missing; try connector = 'file'`,
+      );
+    default:
+      throw new PlanError(
+        'UNKNOWN_CONNECTOR',
+        `${what}: unknown connector '${o.connector}'; available: file, search-trace`,
+      );
+  }
+}
+
+function objectRows(schema: Schema, fn: (rows: Record<string, unknown>[]) => void): (rows: Row[]) => void {
+  const names = schema.fields.map((f) => f.name);
+  return (rows) =>
+    fn(
+      rows.map((r) => {
+        const o: Record<string, unknown> = {};
+        for (let i = 0; i < names.length; i++) o[names[i]!] = r[i];
+        return o;
+      }),
+    );
+}
+
+export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorContext): SinkWriter {
+  const o = def.options;
+  const what = `sink ${def.name}`;
+  const columns: FormatColumn[] = schema.fields.map((f) => ({ name: f.name, type: f.type }));
+  const cb = ctx.callbacks
+    ? Object.entries(ctx.callbacks).find(([k]) => k.toLowerCase() === def.name.toLowerCase())?.[1]
+    : undefined;
+  if (cb) return new CallbackSinkWriter(objectRows(schema, cb));
+  const override = lookup(ctx.outputs, def.name);
+  if (override === '-') return new StreamSinkWriter(columns, ctx.stdout);
+  const connector = (o.connector ?? (override ? 'file' : '')).toLowerCase();
+  switch (connector) {
+    case 'file':
+    case 'filesystem':
+    case 'single_file': {
+      const p = override ? path.resolve(override) : o.path ? path.resolve(ctx.baseDir, o.path) : undefined;
+      if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
+      return new FileSinkWriter({
+        path: p,
+        format: fileFormat(o, what),
+        columns,
+        header: o['csv.header'] === 'true' || o.header === 'true',
+        fsync: ctx.persistence === 'machine',
+      });
+    }
+    case 'stdout':
+    case 'print':
+      return new StreamSinkWriter(columns, ctx.stdout);
+    case 'blackhole':
+      return new BlackholeSinkWriter();
+    case '':
+      throw new PlanError(
+        'MISSING_OPTION',
+        `${what}: WITH (connector = …) is missing; try connector = 'file'`,
+      );
+    default:
+      throw new PlanError(
+        'UNKNOWN_CONNECTOR',
+        `${what}: unknown connector '${o.connector}'; available: file, stdout, blackhole`,
+      );
+  }
+}
+
+export function deadLetterWriter(ctx: ConnectorContext, file?: string): SinkWriter {
+  return new FileSinkWriter({
+    path: file ?? path.join(ctx.stateDir, 'dead-letters.jsonl'),
+    format: 'jsonl',
+    columns: ['source', 'position', 'reason', 'raw'].map((name) => ({ name, type: { kind: 'VARCHAR' } })),
+    fsync: ctx.persistence === 'machine',
+  });
+}

@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from '@darq/darq-core';
+import type { Program, SinkDef } from '@darq/parser';
+import type { UdafModule } from './aggregates/index.ts';
+import {
+  type ConnectorContext,
+  createSinkWriter,
+  createSourceReader,
+  deadLetterWriter,
+} from './connectors/registry.ts';
+import { EngineError, PlanError, StateError } from './errors.ts';
+import { compileExpr } from './expr/index.ts';
+import type { JobGraph, StageSpec } from './physical/graph.ts';
+import { participantIds } from './physical/graph.ts';
+import { DEAD_LETTER_STAGE, Lowerer } from './physical/lower.ts';
+import type { Row } from './runtime/batch.ts';
+import { DEFAULT_RUNTIME_OPTIONS, RuntimeContext, type RuntimeOptions } from './runtime/context.ts';
+import { OperatorParticipant, type Route } from './runtime/participant.ts';
+import { type Progress, Scheduler } from './runtime/scheduler.ts';
+import { SourceParticipant, type SourceShape } from './runtime/source-participant.ts';
+
+export interface JobOptions extends Partial<RuntimeOptions> {
+  /** Directory of the job's durable state (one SQLite file per worker). Created if missing. */
+  readonly stateDir: string;
+  /** Directory that relative paths in the query (files, UDF modules) resolve against. */
+  readonly baseDir?: string;
+  readonly parallelism?: number;
+  readonly inputs?: Readonly<Record<string, string>>;
+  readonly outputs?: Readonly<Record<string, string>>;
+  readonly arrays?: ConnectorContext['arrays'];
+  readonly callbacks?: ConnectorContext['callbacks'];
+  /** Where rows of a bare SELECT and stdout sinks go (default: process.stdout). */
+  readonly stdout?: (text: string) => void;
+  /** End the run (exit code 3 in the CLI) once more than this many records were dead-lettered. */
+  readonly maxBadRecords?: number;
+  readonly deadLetterPath?: string;
+  readonly onUdfError?: 'fail' | 'null';
+}
+
+export interface RunSummary {
+  readonly eventsIn: number;
+  readonly rowsOut: number;
+  readonly badRecords: number;
+  readonly lateRows: number;
+  readonly versions: number;
+  readonly elapsedMs: number;
+  /** Why the run stopped before the end of its input, if it did. */
+  readonly stopped?: 'interrupted' | 'too-many-bad-records';
+  readonly deadLetterPath: string;
+  readonly resumed: boolean;
+}
+
+export class TooManyBadRecords extends EngineError {
+  constructor(count: number, max: number, file: string) {
+    super(
+      'TOO_MANY_BAD_RECORDS',
+      'user',
+      `${count} input records could not be read, more than --max-bad-records ${max}; they are in ${file}`,
+    );
+  }
+}
+
+/** Loads the UDF modules named by CREATE FUNCTION (explicitly declared: nothing else is ever imported). */
+export async function loadFunctions(
+  program: Program,
+  baseDir: string,
+): Promise<{ udfs: Record<string, (...args: unknown[]) => unknown>; udafs: Record<string, UdafModule> }> {
+  const udfs: Record<string, (...args: unknown[]) => unknown> = {};
+  const udafs: Record<string, UdafModule> = {};
+  for (const f of program.functions) {
+    const file = path.resolve(baseDir, f.path);
+    if (!fs.existsSync(file)) {
+      throw new PlanError(
+        'UDF_NOT_FOUND',
+        `CREATE FUNCTION ${f.name} FROM '${f.path}' (line ${f.span.start.line}): ${file} does not exist (paths resolve against the SQL file's directory)`,
+      );
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new PlanError(
+        'UDF_LOAD',
+        `CREATE FUNCTION ${f.name}: cannot load ${file}: ${(e as Error).message}`,
+      );
+    }
+    const exported =
+      mod[f.name] ??
+      Object.entries(mod).find(([k]) => k.toLowerCase() === f.name.toLowerCase())?.[1] ??
+      mod.default;
+    const key = f.name.toLowerCase();
+    if (typeof exported === 'function') {
+      udfs[key] = exported as (...args: unknown[]) => unknown;
+    } else if (exported && typeof exported === 'object' && 'add' in exported && 'result' in exported) {
+      udafs[key] = exported as UdafModule;
+    } else {
+      throw new PlanError(
+        'UDF_SHAPE',
+        `CREATE FUNCTION ${f.name}: ${file} exports no function or aggregate named '${f.name}' (see docs/udf.md)`,
+      );
+    }
+  }
+  return { udfs, udafs };
+}
+
+/** A stable fingerprint of what the job computes (the program without source positions) and its parallelism. */
+export function planFingerprint(program: Program, parallelism: number): string {
+  const text = JSON.stringify({ program, parallelism }, (k, v) => (k === 'span' ? undefined : v));
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+function describeStage(s: StageSpec): string {
+  if (s.source) return `Source ${s.source.def.name}`;
+  if (s.sink) return s.id === DEAD_LETTER_STAGE ? 'Sink dead letters' : `Sink ${s.sink.def.name}`;
+  return s.operators.map((o) => o.name).join(' → ') || 'Union';
+}
+
+/** A compiled query: its physical graph, ready to run against a state dir. */
+export class Job {
+  private constructor(
+    readonly program: Program,
+    readonly graph: JobGraph,
+    readonly options: JobOptions,
+    readonly fingerprint: string,
+  ) {}
+
+  /** Compiles a program's INSERT/SELECT statements into one physical dataflow. */
+  static async create(program: Program, options: JobOptions): Promise<Job> {
+    const baseDir = options.baseDir ?? process.cwd();
+    const { udfs, udafs } = await loadFunctions(program, baseDir);
+    const parallelism = options.parallelism ?? 1;
+    const lowerer = new Lowerer(program, { parallelism, udfs, udafs, onUdfError: options.onUdfError });
+    const runnable = program.statements.filter((s) => s.kind !== 'Explain');
+    if (runnable.length === 0)
+      throw new PlanError('NOTHING_TO_RUN', 'the script has no INSERT INTO or SELECT to run');
+    const selectSink: SinkDef = { name: 'stdout', options: { connector: 'stdout' }, span: runnable[0]!.span };
+    const graph = lowerer.lowerAll(runnable, selectSink);
+    return new Job(program, graph, { ...options, baseDir }, planFingerprint(program, parallelism));
+  }
+
+  /** Stages, participants, state and partitioning, one line each. */
+  explainStages(): string {
+    const lines: string[] = ['Physical plan (stages run as DARQ participants; one SQLite file per worker):'];
+    for (const s of this.graph.stages) {
+      const ins = s.inputs
+        .map((e) => `${e.from}${e.keyDescription ? ` by ${e.keyDescription}` : ''}`)
+        .join(', ');
+      lines.push(
+        `  ${s.id}: ${describeStage(s)}  [participants ${participantIds(s).join(', ')}]${ins ? `  ← ${ins}` : ''}`,
+      );
+      for (const o of s.operators) lines.push(`      ${o.id} ${o.name}  state: ${o.state}`);
+    }
+    for (const w of this.graph.warnings) lines.push(`  warning: ${w}`);
+    return lines.join('\n');
+  }
+
+  async run(hooks: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}): Promise<RunSummary> {
+    const opts = this.options;
+    const stateDir = path.resolve(opts.stateDir);
+    try {
+      fs.mkdirSync(stateDir, { recursive: true });
+    } catch (e) {
+      throw new StateError('STATE_DIR', `cannot create state dir ${stateDir}: ${(e as Error).message}`);
+    }
+    const runtimeOptions: RuntimeOptions = {
+      ...DEFAULT_RUNTIME_OPTIONS,
+      ...Object.fromEntries(
+        Object.entries(opts).filter(([k, v]) => k in DEFAULT_RUNTIME_OPTIONS && v !== undefined),
+      ),
+    } as RuntimeOptions;
+    const worker = Worker.open({
+      path: path.join(stateDir, 'worker-0.sqlite'),
+      workerId: 'w0',
+      persistence: runtimeOptions.persistence,
+    });
+    try {
+      const previous = worker.getMeta('plan');
+      if (previous !== undefined && previous !== this.fingerprint) {
+        throw new StateError(
+          'PLAN_CHANGED',
+          `state dir ${stateDir} belongs to a different query or parallelism (plan ${previous}, this one ${this.fingerprint}). Use a fresh --state dir, or run the original query to finish it.`,
+        );
+      }
+      const resumed = previous !== undefined;
+      if (!resumed) {
+        worker.setMeta('plan', this.fingerprint);
+        worker.commit();
+      }
+      const deadLetterPath = opts.deadLetterPath ?? path.join(stateDir, 'dead-letters.jsonl');
+      const rt = new RuntimeContext(worker, runtimeOptions);
+      const cctx: ConnectorContext = {
+        baseDir: opts.baseDir ?? process.cwd(),
+        inputs: opts.inputs,
+        outputs: opts.outputs,
+        arrays: opts.arrays,
+        callbacks: opts.callbacks,
+        persistence: runtimeOptions.persistence,
+        stdout: opts.stdout ?? ((t) => process.stdout.write(t)),
+        stateDir,
+      };
+      const { sources, others } = this.instantiate(rt, cctx, deadLetterPath);
+      const scheduler = new Scheduler(rt, sources, others);
+      scheduler.open();
+      const started = performance.now();
+      const max = opts.maxBadRecords;
+      await scheduler.run({
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        shouldStop: () =>
+          max !== undefined && rt.counters.badRecords > max ? 'too-many-bad-records' : undefined,
+      });
+      const c = rt.counters;
+      const summary: RunSummary = {
+        eventsIn: c.eventsIn,
+        rowsOut: c.rowsOut,
+        badRecords: c.badRecords,
+        lateRows: c.lateRows,
+        versions: c.versions,
+        elapsedMs: performance.now() - started,
+        deadLetterPath,
+        resumed,
+        ...(scheduler.stopReason ? { stopped: scheduler.stopReason as RunSummary['stopped'] } : {}),
+      };
+      for (const s of sources) s.close();
+      for (const o of others) o.close();
+      return summary;
+    } finally {
+      worker.close();
+    }
+  }
+
+  private instantiate(
+    rt: RuntimeContext,
+    cctx: ConnectorContext,
+    deadLetterPath: string,
+  ): { sources: SourceParticipant[]; others: OperatorParticipant[] } {
+    const stages = this.graph.stages;
+    const byId = new Map(stages.map((s) => [s.id, s]));
+    // Routes out of each stage, built from the inputs of the stages they feed.
+    const routes = new Map<string, Route[]>();
+    for (const s of stages) {
+      for (const e of s.inputs) {
+        const list = routes.get(e.from) ?? [];
+        list.push({ port: e.port, targets: participantIds(s), ...(e.key ? { key: e.key } : {}) });
+        routes.set(e.from, list);
+      }
+    }
+    const sideRoutesOf = (s: StageSpec) =>
+      new Map(s.sides.map((side) => [side.name, { port: 0, targets: participantIds(byId.get(side.to)!) }]));
+    const upstreamOf = (s: StageSpec) => s.inputs.flatMap((e) => participantIds(byId.get(e.from)!));
+    // Side outputs are inputs too: a sink fed by side outputs must wait for their end markers.
+    const sideUpstream = new Map<string, string[]>();
+    for (const s of stages) {
+      for (const side of s.sides) {
+        const list = sideUpstream.get(side.to) ?? [];
+        list.push(...participantIds(s));
+        sideUpstream.set(side.to, list);
+      }
+    }
+    const sources: SourceParticipant[] = [];
+    const others: OperatorParticipant[] = [];
+    for (const s of stages) {
+      const ops = () => s.operators.map((o) => o.create());
+      const ids = participantIds(s);
+      if (s.kind === 'source') {
+        const def = s.source!.def;
+        const shape = sourceShape(s, this.options.onUdfError);
+        for (const id of ids) {
+          const reader = createSourceReader(def, cctx);
+          sources.push(
+            new SourceParticipant(rt, id, reader, shape, ops(), routes.get(s.id) ?? [], sideRoutesOf(s)),
+          );
+        }
+      } else {
+        const upstream = [...upstreamOf(s), ...(sideUpstream.get(s.id) ?? [])];
+        for (const id of ids) {
+          const writer =
+            s.kind === 'sink'
+              ? s.id === DEAD_LETTER_STAGE
+                ? deadLetterWriter(cctx, deadLetterPath)
+                : createSinkWriter(s.sink!.def, s.schema, cctx)
+              : undefined;
+          others.push(
+            new OperatorParticipant(rt, id, ops(), routes.get(s.id) ?? [], upstream, sideRoutesOf(s), writer),
+          );
+        }
+      }
+    }
+    return { sources, others };
+  }
+}
+
+function sourceShape(s: StageSpec, onUdfError: 'fail' | 'null' | undefined): SourceShape {
+  const def = s.source!.def;
+  const columns = s.source!.columns;
+  const computed = def.columns.map((c, i) =>
+    c.expr ? { i, fn: compileExpr(c.expr, { onUdfError }) } : undefined,
+  );
+  const hasComputed = computed.some((c) => c !== undefined);
+  const physicalIdx = def.columns.map((c, i) => (c.expr ? -1 : i)).filter((i) => i >= 0);
+  const n = def.columns.length;
+  const complete = hasComputed
+    ? (phys: Row): Row => {
+        const full: Row = new Array(n).fill(null);
+        for (let k = 0; k < physicalIdx.length; k++) full[physicalIdx[k]!] = phys[k];
+        for (const c of computed) if (c) full[c.i] = c.fn(full);
+        return full;
+      }
+    : undefined;
+  const identity = columns.length === n && columns.every((c, i) => c === i);
+  const project = identity ? undefined : (full: Row): Row => columns.map((c) => full[c]);
+  const wm = def.watermark;
+  return {
+    name: def.name,
+    ...(complete ? { complete } : {}),
+    ...(wm ? { watermark: compileExpr(wm.expr, { onUdfError }), timeColumn: wm.column } : {}),
+    ...(project ? { project } : {}),
+  };
+}

@@ -1,0 +1,324 @@
+import type {
+  AggCall,
+  Expr,
+  Field,
+  LogicalNode,
+  PlannedStatement,
+  Program,
+  Schema,
+  SinkDef,
+  SourceDef,
+} from '@darq/parser';
+import { type Aggregator, createAggregator, type UdafModule } from '../aggregates/index.ts';
+import { PlanError } from '../errors.ts';
+import { type CompileOptions, compileExpr, compilePredicate, compileProjection } from '../expr/index.ts';
+import { CalcOperator } from '../operators/calc.ts';
+import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
+import type { Row } from '../runtime/batch.ts';
+import type { EdgeSpec, JobGraph, OperatorSpec, StageSpec } from './graph.ts';
+
+export interface LowerOptions {
+  /** Participants per stateful stage (hash-partitioned by key). */
+  readonly parallelism: number;
+  readonly udfs: Readonly<Record<string, (...args: unknown[]) => unknown>>;
+  readonly udafs: Readonly<Record<string, UdafModule>>;
+  readonly onUdfError?: 'fail' | 'null';
+}
+
+interface Cursor {
+  readonly stage: StageSpec;
+  readonly schema: Schema;
+}
+
+export const DEAD_LETTER_STAGE = 'deadletter';
+
+const DEAD_LETTER_SCHEMA: Schema = {
+  fields: ['source', 'position', 'reason', 'raw'].map(
+    (name): Field => ({ name, type: { kind: 'VARCHAR' }, nullable: false }),
+  ),
+};
+
+function windowLabel(n: {
+  window: { kind: string; sizeMs?: number; slideMs?: number; stepMs?: number; gapMs?: number };
+}) {
+  const w = n.window;
+  const ms = (v?: number) => `${v} ms`;
+  switch (w.kind) {
+    case 'TUMBLE':
+      return `TUMBLE ${ms(w.sizeMs)}`;
+    case 'HOP':
+      return `HOP slide ${ms(w.slideMs)} size ${ms(w.sizeMs)}`;
+    case 'CUMULATE':
+      return `CUMULATE step ${ms(w.stepMs)} size ${ms(w.sizeMs)}`;
+    default:
+      return `SESSION gap ${ms(w.gapMs)}`;
+  }
+}
+
+/**
+ * Turns the logical plans of a program's INSERT/SELECT statements into one physical dataflow: stateless
+ * operators fuse into the stage that feeds them; a stateful operator starts a new stage whose input is
+ * hash-partitioned by its key; statements writing the same sink share its sink stage.
+ */
+export class Lowerer {
+  private readonly stages: StageSpec[] = [];
+  private readonly sinkStages = new Map<string, StageSpec>();
+  private readonly warnings: string[] = [];
+  private opCount = 0;
+  private readonly compileOpts: CompileOptions;
+
+  constructor(
+    private readonly program: Program,
+    private readonly opts: LowerOptions,
+  ) {
+    this.compileOpts = { udfs: opts.udfs, onUdfError: opts.onUdfError ?? 'fail' };
+  }
+
+  lowerAll(statements: readonly PlannedStatement[], selectSink: SinkDef | undefined): JobGraph {
+    for (const s of statements) {
+      if (s.kind === 'Insert') this.lowerInsert(this.sinkDef(s.sink), s.plan);
+      else if (s.kind === 'Select') {
+        if (!selectSink)
+          throw new PlanError('NO_SELECT_SINK', 'a bare SELECT needs somewhere to print its rows');
+        this.lowerInsert(selectSink, s.plan);
+      }
+    }
+    if (this.stages.some((s) => s.kind === 'source')) {
+      const dlq = this.newStage('sink', {
+        sink: {
+          def: { name: DEAD_LETTER_STAGE, options: {}, span: undefined as never },
+          schema: DEAD_LETTER_SCHEMA,
+        },
+      });
+      dlq.schema = DEAD_LETTER_SCHEMA;
+      for (const s of this.stages) if (s.kind === 'source') s.sides.push({ name: 'deadletter', to: dlq.id });
+    }
+    // Sources first, sinks last: a stage's inputs always come before it.
+    const order = this.topological();
+    return { stages: order, warnings: this.warnings };
+  }
+
+  private topological(): StageSpec[] {
+    const done = new Set<string>();
+    const out: StageSpec[] = [];
+    const byId = new Map(this.stages.map((s) => [s.id, s]));
+    const visit = (s: StageSpec) => {
+      if (done.has(s.id)) return;
+      done.add(s.id);
+      for (const e of s.inputs) visit(byId.get(e.from)!);
+      out.push(s);
+    };
+    for (const s of this.stages) if (s.kind !== 'sink') visit(s);
+    for (const s of this.stages) if (s.kind === 'sink') visit(s);
+    return out;
+  }
+
+  private sinkDef(name: string): SinkDef {
+    const d = this.program.sinks.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (!d) throw new PlanError('UNKNOWN_SINK', `INSERT INTO ${name}: no sink of that name is declared`);
+    return d;
+  }
+
+  private sourceDef(name: string): SourceDef {
+    const d = this.program.sources.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    if (!d) throw new PlanError('UNKNOWN_SOURCE', `no source named ${name}`);
+    return d;
+  }
+
+  private lowerInsert(sink: SinkDef, plan: LogicalNode): void {
+    const c = this.lower(plan);
+    let stage = this.sinkStages.get(sink.name);
+    if (!stage) {
+      const schema: Schema = sink.columns
+        ? { fields: sink.columns.map((col) => ({ name: col.name, type: col.type, nullable: col.nullable })) }
+        : c.schema;
+      stage = this.newStage('sink', { sink: { def: sink, schema } });
+      stage.schema = schema;
+      this.sinkStages.set(sink.name, stage);
+    }
+    stage.inputs.push({ from: c.stage.id, port: 0 });
+    if (c.stage.changelog === 'updating') stage.changelog = 'updating';
+  }
+
+  private newStage(kind: StageSpec['kind'], extra: Partial<StageSpec> = {}): StageSpec {
+    const id =
+      kind === 'sink' && extra.sink?.def.name === DEAD_LETTER_STAGE
+        ? DEAD_LETTER_STAGE
+        : `s${this.stages.length}`;
+    const stage: StageSpec = {
+      id,
+      kind,
+      parallelism: 1,
+      operators: [],
+      inputs: [],
+      sides: [],
+      schema: { fields: [] },
+      changelog: 'append',
+      ...extra,
+    };
+    this.stages.push(stage);
+    return stage;
+  }
+
+  private nextOpId(): string {
+    return `op${this.opCount++}`;
+  }
+
+  private lower(node: LogicalNode): Cursor {
+    switch (node.kind) {
+      case 'Scan': {
+        const def = this.sourceDef(node.source);
+        const stage = this.newStage('source', { source: { def, columns: node.columns } });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
+      case 'Filter': {
+        const c = this.lower(node.input);
+        const pred = compilePredicate(node.predicate, this.compileOpts);
+        const id = this.nextOpId();
+        this.push(c.stage, {
+          id,
+          name: 'Filter',
+          state: 'none',
+          create: () => new CalcOperator(id, 'Filter', pred, undefined),
+        });
+        return { stage: c.stage, schema: node.schema };
+      }
+      case 'Project': {
+        const c = this.lower(node.input);
+        if (isIdentity(node.exprs, c.schema)) {
+          c.stage.schema = node.schema;
+          return { stage: c.stage, schema: node.schema };
+        }
+        const proj = compileProjection(node.exprs, this.compileOpts);
+        const id = this.nextOpId();
+        this.push(c.stage, {
+          id,
+          name: 'Project',
+          state: 'none',
+          create: () => new CalcOperator(id, 'Project', undefined, proj),
+        });
+        return { stage: c.stage, schema: node.schema };
+      }
+      case 'WindowAggregate': {
+        if (node.window.kind === 'SESSION') {
+          throw new PlanError('UNSUPPORTED', 'SESSION window aggregates are not supported by the engine yet');
+        }
+        if (node.emit === 'changes') {
+          throw new PlanError(
+            'UNSUPPORTED',
+            'EMIT CHANGES window aggregates are not supported by the engine yet',
+          );
+        }
+        const c = this.lower(node.input);
+        const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
+        const keyOf = keyFns.length === 0 ? () => [] : (row: Row) => keyFns.map((f) => f(row));
+        const timeCol = node.window.timeColumn;
+        const timeOf = (row: Row) => row[timeCol];
+        const aggCalls = node.aggs;
+        const makeAggs = () => aggCalls.map((a) => this.aggregator(a));
+        makeAggs(); // fail at plan time, not per participant
+        const stage = this.newStage('operator', {
+          parallelism: node.groupKeys.length > 0 ? this.opts.parallelism : 1,
+        });
+        stage.inputs.push(this.edge(c.stage, node.groupKeys));
+        const id = this.nextOpId();
+        const label = `WindowAggregate(${windowLabel(node)})`;
+        const win = node.window;
+        const late = node.lateInto;
+        this.push(stage, {
+          id,
+          name: label,
+          state: 'accumulators per (pane, key)',
+          create: () =>
+            new WindowAggregateOperator(
+              id,
+              label,
+              win,
+              timeOf,
+              keyOf,
+              makeAggs(),
+              late ? `late:${late}` : undefined,
+            ),
+        });
+        if (late) stage.sides.push({ name: `late:${late}`, to: this.lateSinkStage(late, c.schema).id });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
+      case 'Union': {
+        const cs = node.inputs.map((i) => this.lower(i));
+        const stage = this.newStage('operator');
+        for (const c of cs) stage.inputs.push({ from: c.stage.id, port: 0 });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
+      case 'Values':
+      case 'WindowTvf':
+      case 'Aggregate':
+      case 'Join':
+      case 'TopN':
+      case 'Deduplicate':
+      case 'OverAggregate':
+      case 'Unnest':
+      case 'Distinct':
+      case 'Limit':
+        throw new PlanError(
+          'UNSUPPORTED',
+          `${node.kind} is not supported by the engine yet (line ${node.span.start.line}); see README "Status"`,
+        );
+      default: {
+        const never: never = node;
+        throw new PlanError('UNSUPPORTED', `unknown plan node ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private lateSinkStage(name: string, schema: Schema): StageSpec {
+    const def = this.sinkDef(name);
+    let stage = this.sinkStages.get(def.name);
+    if (!stage) {
+      stage = this.newStage('sink', { sink: { def, schema } });
+      stage.schema = schema;
+      this.sinkStages.set(def.name, stage);
+    }
+    return stage;
+  }
+
+  private edge(from: StageSpec, keys: readonly Expr[]): EdgeSpec {
+    if (keys.length === 0) return { from: from.id, port: 0 };
+    const fns = keys.map((k) => compileExpr(k, this.compileOpts));
+    const key = fns.length === 1 ? fns[0]! : (row: Row) => fns.map((f) => f(row));
+    return { from: from.id, port: 0, key, keyDescription: `hash(${keys.map(exprText).join(', ')})` };
+  }
+
+  private push(stage: StageSpec, op: OperatorSpec): void {
+    stage.operators.push(op);
+  }
+
+  private aggregator(a: AggCall): Aggregator {
+    const args = a.args.map((e) => compileExpr(e, this.compileOpts));
+    const filter = a.filter ? compilePredicate(a.filter, this.compileOpts) : undefined;
+    return createAggregator(a, args, filter, this.opts.udafs);
+  }
+}
+
+function exprText(e: Expr): string {
+  switch (e.kind) {
+    case 'ColumnRef':
+      return e.name;
+    case 'Literal':
+      return JSON.stringify(e.value);
+    case 'Call':
+      return `${e.fn}(${e.args.map(exprText).join(', ')})`;
+    case 'Cast':
+      return `CAST(${exprText(e.expr)})`;
+    case 'Case':
+      return 'CASE…';
+  }
+}
+
+function isIdentity(exprs: readonly Expr[], input: Schema): boolean {
+  return (
+    exprs.length === input.fields.length && exprs.every((e, i) => e.kind === 'ColumnRef' && e.index === i)
+  );
+}

@@ -1,0 +1,100 @@
+import type { Darq, DarqMessage, Lsn, Worker } from '@darq/darq-core';
+
+export interface RuntimeOptions {
+  /** Commit a version at least this often (ms); 0 = group commit: as soon as the previous one finished. */
+  readonly checkpointIntervalMs: number;
+  /** Speculative: steps see entries of the open version. Otherwise only committed entries are processed. */
+  readonly speculative: boolean;
+  readonly persistence: 'process' | 'machine';
+  /** Records per source batch (one DARQ entry). */
+  readonly batchSize: number;
+  /** Entries a participant handles before the scheduler moves on. */
+  readonly entriesPerRun: number;
+  /** Sources pause while this many entries wait unconsumed anywhere downstream (backpressure). */
+  readonly maxBacklog: number;
+}
+
+export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
+  checkpointIntervalMs: 5,
+  speculative: true,
+  persistence: 'process',
+  batchSize: 1024,
+  entriesPerRun: 32,
+  maxBacklog: 64,
+};
+
+/** Counters of one run, reported in the summary and the progress line. */
+export interface RunCounters {
+  eventsIn: number;
+  rowsOut: number;
+  badRecords: number;
+  lateRows: number;
+  versions: number;
+}
+
+/**
+ * What participants of one worker share: the worker, the options, backlog accounting for backpressure,
+ * and which entries are readable (all of them when speculative, only committed ones otherwise).
+ */
+export class RuntimeContext {
+  readonly counters: RunCounters = { eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 };
+  private backlog = 0;
+  private readonly lastAppended = new Map<Darq, number>();
+  private readonly committedTail = new Map<Darq, number>();
+  private readonly watched = new Set<Darq>();
+
+  constructor(
+    readonly worker: Worker,
+    readonly options: RuntimeOptions,
+  ) {}
+
+  /** Starts tracking a DARQ's appends (for non-speculative reads); entries already there are committed. */
+  watch(darq: Darq): void {
+    if (this.watched.has(darq)) return;
+    this.watched.add(darq);
+    const pending = darq.pendingInputs();
+    const tail = pending.length > 0 ? (pending[pending.length - 1]!.lsn as number) : 0;
+    this.lastAppended.set(darq, tail);
+    this.committedTail.set(darq, tail);
+    this.backlog += pending.length;
+    darq.onAppend((lsn) => {
+      this.lastAppended.set(darq, lsn as number);
+    });
+  }
+
+  /** Called after each version commit: everything appended so far is now durable. */
+  onCommitted(): void {
+    for (const [darq, lsn] of this.lastAppended) this.committedTail.set(darq, lsn);
+  }
+
+  /** The unconsumed IN entries after `afterLsn` that a step may read now. */
+  readable(darq: Darq, afterLsn: Lsn, limit: number): DarqMessage[] {
+    const msgs = darq.pendingInputs(afterLsn, limit);
+    if (this.options.speculative || msgs.length === 0) return msgs;
+    const tail = this.committedTail.get(darq) ?? 0;
+    let n = 0;
+    while (n < msgs.length && (msgs[n]!.lsn as number) <= tail) n++;
+    return n === msgs.length ? msgs : msgs.slice(0, n);
+  }
+
+  /** Only entries whose version is committed: what a sink may release to the outside world. */
+  committed(darq: Darq, afterLsn: Lsn, limit: number): DarqMessage[] {
+    const msgs = darq.pendingInputs(afterLsn, limit);
+    const tail = this.committedTail.get(darq) ?? 0;
+    let n = 0;
+    while (n < msgs.length && (msgs[n]!.lsn as number) <= tail) n++;
+    return n === msgs.length ? msgs : msgs.slice(0, n);
+  }
+
+  noteSent(_target: string, _rows: number): void {
+    this.backlog++;
+  }
+
+  noteConsumed(_participant: string, _rows: number): void {
+    this.backlog--;
+  }
+
+  get pendingEntries(): number {
+    return this.backlog;
+  }
+}

@@ -1,0 +1,117 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { RuntimeContext } from './context.ts';
+import type { OperatorParticipant, Participant } from './participant.ts';
+import type { SourceParticipant } from './source-participant.ts';
+
+export interface Progress {
+  readonly eventsIn: number;
+  readonly rowsOut: number;
+  readonly badRecords: number;
+  readonly lateRows: number;
+  readonly version: number;
+  readonly elapsedMs: number;
+}
+
+export interface SchedulerHooks {
+  readonly signal?: AbortSignal;
+  /** Called about every `progressEveryMs` with the counters. */
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressEveryMs?: number;
+  /** Stop when this returns a reason (e.g. too many bad records); the run still ends with a commit. */
+  readonly shouldStop?: () => string | undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Drives all participants of one worker in one thread: participants run in topological order, sources last
+ * (so downstream drains before more input is read); a version closes when the checkpoint interval has passed
+ * or when nothing can progress without a commit (group commit). Before each commit every participant writes
+ * its dirty state in one step and sinks make their output durable; after it, sinks may release what the new
+ * version covers.
+ */
+export class Scheduler {
+  private lastCommit = 0;
+  private dirty = false;
+  stopReason: string | undefined;
+
+  constructor(
+    private readonly rt: RuntimeContext,
+    private readonly sources: readonly SourceParticipant[],
+    private readonly others: readonly OperatorParticipant[],
+  ) {}
+
+  private get all(): Participant[] {
+    return [...this.sources, ...this.others];
+  }
+
+  open(): void {
+    for (const p of this.others) {
+      this.rt.watch(p.darq);
+      p.open();
+    }
+    for (const s of this.sources) s.open();
+  }
+
+  commit(): void {
+    for (const p of this.all) p.checkpoint();
+    for (const p of this.others) p.beforeCommit();
+    this.rt.worker.commit();
+    this.rt.onCommitted();
+    this.rt.counters.versions++;
+    this.dirty = false;
+    this.lastCommit = performance.now();
+  }
+
+  get done(): boolean {
+    return this.others.every((p) => p.isEnded) && this.sources.every((s) => s.isEnded);
+  }
+
+  async run(hooks: SchedulerHooks = {}): Promise<void> {
+    const interval = this.rt.options.checkpointIntervalMs;
+    const started = performance.now();
+    let lastYield = started;
+    let lastProgress = started;
+    const progressEvery = hooks.progressEveryMs ?? 250;
+    this.lastCommit = started;
+    for (;;) {
+      let progressed = false;
+      for (const p of this.others) if (p.run()) progressed = true;
+      if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
+      if (progressed) this.dirty = true;
+      const now = performance.now();
+      if (this.dirty && (!progressed || now - this.lastCommit >= interval)) this.commit();
+      if (this.done && !this.dirty) break;
+      const reason = hooks.shouldStop?.() ?? (hooks.signal?.aborted ? 'interrupted' : undefined);
+      if (reason && !this.stopReason) this.stopReason = reason;
+      if (this.stopReason && !progressed) {
+        if (this.dirty) this.commit();
+        break;
+      }
+      if (hooks.onProgress && now - lastProgress >= progressEvery) {
+        lastProgress = now;
+        hooks.onProgress(this.progress(now - started));
+      }
+      if (!progressed) {
+        await sleep(2); // waiting for a live source
+        lastYield = performance.now();
+      } else if (now - lastYield > 20) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    }
+    hooks.onProgress?.(this.progress(performance.now() - started));
+  }
+
+  progress(elapsedMs: number): Progress {
+    const c = this.rt.counters;
+    return {
+      eventsIn: c.eventsIn,
+      rowsOut: c.rowsOut,
+      badRecords: c.badRecords,
+      lateRows: c.lateRows,
+      version: c.versions,
+      elapsedMs,
+    };
+  }
+}

@@ -1,0 +1,131 @@
+import { StepBuilder } from '@darq/darq-core';
+import type { BadInput, SourceReader } from '../connectors/source.ts';
+import { END_WATERMARK, NO_WATERMARK, type Row } from './batch.ts';
+import type { RuntimeContext } from './context.ts';
+import type { Operator } from './operator.ts';
+import { Participant, type Route } from './participant.ts';
+
+/** How a source turns physical rows into scan rows and a watermark. */
+export interface SourceShape {
+  /** Physical row → full row over the source schema (computed columns appended in place); null = keep physical. */
+  readonly complete?: (row: Row) => Row;
+  /** Full row → its watermark candidate (e.g. `ts - 4 s`); absent when the source declares no watermark. */
+  readonly watermark?: (row: Row) => unknown;
+  /** Index of the event-time column in the full row, for the NULL check. */
+  readonly timeColumn?: number;
+  /** Full row → the columns the scan emits. */
+  readonly project?: (row: Row) => Row;
+  /** Source name for dead-letter records. */
+  readonly name: string;
+}
+
+/**
+ * A replayable source as a participant. Its durable state is the reader's position and its watermark (not
+ * the records): each step reads one batch (a fixed number of input lines, so batch boundaries — and with
+ * them watermarks and late-row decisions — are the same in a resumed run as in an uninterrupted one), runs
+ * the fused chain and sends the result downstream.
+ */
+export class SourceParticipant extends Participant {
+  private watermark = NO_WATERMARK;
+  private events = 0;
+  private badCount = 0;
+
+  constructor(
+    rt: RuntimeContext,
+    id: string,
+    private readonly reader: SourceReader,
+    private readonly shape: SourceShape,
+    operators: Operator[],
+    routes: readonly Route[],
+    sideRoutes: ReadonlyMap<string, Route>,
+  ) {
+    super(rt, id, operators, routes, sideRoutes);
+  }
+
+  override close(): void {
+    this.reader.close();
+  }
+
+  protected snapshotMeta(): Record<string, unknown> {
+    return {
+      pos: this.reader.position(),
+      wm: this.watermark,
+      out: this.outWatermark,
+      events: this.events,
+      bad: this.badCount,
+      done: this.ended,
+    };
+  }
+
+  protected restoreMeta(meta: Record<string, unknown>): void {
+    this.reader.seek(meta.pos);
+    this.watermark = meta.wm as number;
+    this.outWatermark = meta.out as number;
+    this.events = meta.events as number;
+    this.badCount = meta.bad as number;
+    this.ended = meta.done as boolean;
+    this.rt.counters.eventsIn += this.events;
+    this.rt.counters.badRecords += this.badCount;
+  }
+
+  run(): boolean {
+    if (this.ended || this.rt.pendingEntries >= this.rt.options.maxBacklog) return false;
+    const read = this.reader.next(this.rt.options.batchSize);
+    if (read.kind === 'wait') return false;
+    const step = new StepBuilder();
+    if (read.kind === 'eof') {
+      this.ended = true;
+      this.watermark = END_WATERMARK;
+      const closed = this.advanceChain(END_WATERMARK);
+      this.emit(step, closed, END_WATERMARK, true);
+      this.markMetaDirty();
+      this.commitStep(step);
+      return true;
+    }
+    const shape = this.shape;
+    const bad: BadInput[] = read.bad;
+    let rows = read.rows;
+    if (shape.complete) rows = rows.map(shape.complete);
+    let wm = this.watermark;
+    if (shape.watermark) {
+      const wmFn = shape.watermark;
+      const tc = shape.timeColumn;
+      const kept: Row[] = [];
+      for (const r of rows) {
+        if (tc !== undefined && (r[tc] === null || r[tc] === undefined)) {
+          bad.push({
+            position: `${shape.name}#${this.events + kept.length}`,
+            reason: 'event time is NULL',
+            raw: JSON.stringify(r),
+          });
+          continue;
+        }
+        const w = wmFn(r);
+        if (typeof w === 'number' && w > wm) wm = w;
+        kept.push(r);
+      }
+      rows = kept;
+    }
+    this.events += rows.length;
+    this.rt.counters.eventsIn += rows.length;
+    if (bad.length > 0) {
+      this.badCount += bad.length;
+      this.rt.counters.badRecords += bad.length;
+      this.sideRows.set(
+        'deadletter',
+        bad.map((b) => [shape.name, b.position, b.reason, b.raw]),
+      );
+    }
+    if (shape.project) rows = rows.map(shape.project);
+    let out = this.runChain(rows, 0);
+    if (wm > this.watermark) {
+      this.watermark = wm;
+      const closed = this.advanceChain(wm);
+      if (closed.length > 0) out = out.concat(closed);
+    }
+    const sent = this.emit(step, out, this.watermark, false);
+    this.markMetaDirty();
+    if (sent > 0) this.commitStep(step);
+    return true;
+  }
+}
