@@ -1,8 +1,8 @@
 -- NEXMark q7: highest bid. The bids whose price equals the maximum of their 10-second tumbling window,
 -- restricted to bids with dateTime in [window_end - 10 s, window_end]. window_end is not a time attribute,
 -- so this is a regular join on price with a residual time filter (its state grows with every bid).
--- The sink declares Flink's columns: INSERT maps by position, so, as upstream, `bidder` receives the
--- price and `price` receives the bidder (a known upstream quirk, kept to stay comparable).
+-- The sink declares Flink's columns: INSERT maps by position, so, as upstream, column bidder receives the
+-- price and column price receives the bidder (a known upstream quirk, kept to stay comparable).
 -- Batch = streaming: yes (inner join of append-only inputs; compare as a multiset).
 
 CREATE SOURCE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR,
