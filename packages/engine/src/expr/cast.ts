@@ -75,7 +75,10 @@ function toBoolean(from: DataType): CastFn | null {
 
 /** Numbers truncate toward zero; text may carry a fraction (truncated); out of range or not finite → NULL. */
 function toInteger(from: DataType, min: number, max: number): CastFn | null {
-  const fit = (n: number) => (Number.isFinite(n) && n >= min && n <= max ? Math.trunc(n) + 0 : null);
+  const fit = (n: number) => {
+    const t = Math.trunc(n) + 0;
+    return Number.isFinite(t) && t >= min && t <= max ? t : null;
+  };
   switch (from.kind) {
     case 'INT':
       return null;

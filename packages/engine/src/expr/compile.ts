@@ -1051,6 +1051,11 @@ export function exprToJs(e: Expr, opts: CompileOptions = {}): string {
   return new Compiler(opts).source([e], ([v]) => v!.code);
 }
 
+/** The JavaScript source of `compileProjection(es)` (for EXPLAIN and debugging). */
+export function projectionToJs(es: readonly Expr[], opts: CompileOptions = {}): string {
+  return new Compiler(opts).source(es, (vs) => `[${vs.map((v) => v.code).join(', ')}]`);
+}
+
 /** The canonical names of the built-in functions the compiler knows. */
 export function builtinFunctionNames(): string[] {
   return Object.keys(BUILTINS);

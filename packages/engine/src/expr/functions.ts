@@ -227,14 +227,15 @@ export function round(x: number, d = 0): number {
   const digits = Math.trunc(d);
   const a = Math.abs(x);
   const r = digits === 0 ? Math.round(a) : shift(Math.round(shift(a, digits)), -digits);
-  return x < 0 ? -r : r;
+  // `+ 0`: a result of zero is 0, never -0 (BigDecimal has no negative zero).
+  return (x < 0 ? -r : r) + 0;
 }
 
 /** `TRUNCATE(x, d)`: drops digits past `d` decimals, toward zero. */
 export function truncate(x: number, d = 0): number {
   if (!Number.isFinite(x)) return x;
   const digits = Math.trunc(d);
-  return digits === 0 ? Math.trunc(x) : shift(Math.trunc(shift(x, digits)), -digits);
+  return (digits === 0 ? Math.trunc(x) : shift(Math.trunc(shift(x, digits)), -digits)) + 0;
 }
 
 /** Java's `Double.toString`: `1.0`, `0.001`, `1.0E7`, `1.234E-5`, `NaN`, `Infinity`. */

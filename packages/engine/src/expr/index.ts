@@ -6,6 +6,7 @@ export {
   compilePredicate,
   compileProjection,
   exprToJs,
+  projectionToJs,
 } from './compile.ts';
 export { ExpressionError } from './errors.ts';
 export { compileDateFormat, compileDateParser, parseIsoTimestamp, timestampToString } from './time.ts';
