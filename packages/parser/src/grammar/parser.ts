@@ -1389,6 +1389,23 @@ export class SqlParser extends EmbeddedActionsParser {
         },
       },
       {
+        // UNNEST(array) in a select list (Arroyo style); planned as an Unnest node
+        ALT: () => {
+          const start = this.CONSUME(T.UnnestKw);
+          this.CONSUME5(T.LParen);
+          const arg = this.SUBRULE4(this.expr);
+          this.CONSUME5(T.RParen);
+          return {
+            kind: 'FuncCall' as const,
+            name: 'UNNEST',
+            args: [arg],
+            star: false,
+            distinct: false,
+            span: this.sp(start),
+          };
+        },
+      },
+      {
         GATE: () => this.LA(2).tokenType === T.Select || this.LA(2).tokenType === T.With,
         ALT: () => {
           const start = this.CONSUME3(T.LParen);

@@ -177,6 +177,11 @@ export interface Join extends NodeBase {
     readonly rightStart: number;
     readonly rightEnd: number;
   };
+  /**
+   * `JOIN side FOR SYSTEM_TIME AS OF left.proctime`: a lookup (temporal) join; the right side is a table read
+   * when a left row arrives, its changes do not produce output.
+   */
+  readonly temporal?: boolean;
   /** interval join: time columns in the left / right schema and the bounds (right relative to left). */
   readonly interval?: {
     readonly leftTime: number;
