@@ -11,11 +11,11 @@
 const TWO_32 = 4294967296;
 const TWO_NEG_53 = 1 / 9007199254740992;
 
-// Scratch registers for the 64-bit multiply: single-threaded, never escape a call.
-let mulHi = 0;
-let mulLo = 0;
+// Scratch registers for the 64-bit multiply (hi, lo): single-threaded, never escape a call. A typed
+// array, because a module-level `let` holding a uint32 above 2^30 allocates a heap number per write.
+const M = new Uint32Array(2);
 
-/** Low 64 bits of (ah:al) * (bh:bl), written to mulHi:mulLo. Every intermediate stays below 2^53. */
+/** Low 64 bits of (ah:al) * (bh:bl), written to M[0]:M[1]. Every intermediate stays below 2^53. */
 function mul64(ah: number, al: number, bh: number, bl: number): void {
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
@@ -23,8 +23,8 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   const b1 = bl >>> 16;
   const mid = a0 * b1 + a1 * b0;
   const low = a0 * b0 + (mid & 0xffff) * 65536;
-  mulLo = low >>> 0;
-  mulHi =
+  M[1] = low >>> 0;
+  M[0] =
     (a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO_32) + Math.imul(ah, bl) + Math.imul(al, bh)) >>>
     0;
 }
@@ -43,12 +43,28 @@ export function seedHalves(seed: number | bigint): [hi: number, lo: number] {
  * (`seed + k * GAMMA` after k draws), exposed as `hi`/`lo` for snapshots.
  */
 export class JavaSplittableRandom {
-  hi: number;
-  lo: number;
+  /** The 64-bit state as [hi, lo]. */
+  private readonly s = new Uint32Array(2);
 
   constructor(hi: number, lo: number) {
-    this.hi = hi >>> 0;
-    this.lo = lo >>> 0;
+    this.s[0] = hi;
+    this.s[1] = lo;
+  }
+
+  get hi(): number {
+    return this.s[0]!;
+  }
+
+  set hi(v: number) {
+    this.s[0] = v;
+  }
+
+  get lo(): number {
+    return this.s[1]!;
+  }
+
+  set lo(v: number) {
+    this.s[1] = v;
   }
 
   static fromSeed(seed: number | bigint): JavaSplittableRandom {
@@ -58,43 +74,44 @@ export class JavaSplittableRandom {
 
   /** Advances the state by GAMMA (mod 2^64). */
   private advance(): void {
-    const lo = this.lo + GAMMA_LO;
-    this.lo = lo >>> 0;
-    this.hi = (this.hi + GAMMA_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0;
+    const s = this.s;
+    const lo = s[1]! + GAMMA_LO;
+    s[1] = lo;
+    s[0] = s[0]! + GAMMA_HI + (lo >= TWO_32 ? 1 : 0);
   }
 
   /** Java `nextInt()`: a signed 32-bit integer. */
   nextInt(): number {
     this.advance();
     // mix32: z ^= z >>> 33; z *= C3; z ^= z >>> 28; return high32(z * C4)
-    let zh = this.hi;
-    let zl = (this.lo ^ (zh >>> 1)) >>> 0;
+    let zh = this.s[0]!;
+    let zl = (this.s[1]! ^ (zh >>> 1)) >>> 0;
     mul64(zh, zl, 0x62a9d9ed, 0x799705f5);
-    zh = mulHi;
-    zl = mulLo;
+    zh = M[0]!;
+    zl = M[1]!;
     zl = (zl ^ ((zl >>> 28) | (zh << 4))) >>> 0;
     zh = (zh ^ (zh >>> 28)) >>> 0;
     mul64(zh, zl, 0xcb24d0a5, 0xc88c35b3);
-    return mulHi | 0;
+    return M[0]! | 0;
   }
 
-  /** mix64 of the next seed, left in mulHi:mulLo. */
+  /** mix64 of the next seed, left in M[0]:M[1]. */
   private nextMix64(): void {
     this.advance();
-    let zh = this.hi;
-    let zl = this.lo;
+    let zh = this.s[0]!;
+    let zl = this.s[1]!;
     zl = (zl ^ ((zl >>> 30) | (zh << 2))) >>> 0;
     zh = (zh ^ (zh >>> 30)) >>> 0;
     mul64(zh, zl, 0xbf58476d, 0x1ce4e5b9);
-    zh = mulHi;
-    zl = mulLo;
+    zh = M[0]!;
+    zl = M[1]!;
     zl = (zl ^ ((zl >>> 27) | (zh << 5))) >>> 0;
     zh = (zh ^ (zh >>> 27)) >>> 0;
     mul64(zh, zl, 0x94d049bb, 0x133111eb);
-    zh = mulHi;
-    zl = mulLo;
-    mulLo = (zl ^ ((zl >>> 31) | (zh << 1))) >>> 0;
-    mulHi = (zh ^ (zh >>> 31)) >>> 0;
+    zh = M[0]!;
+    zl = M[1]!;
+    M[1] = (zl ^ ((zl >>> 31) | (zh << 1))) >>> 0;
+    M[0] = (zh ^ (zh >>> 31)) >>> 0;
   }
 
   /** Java `nextInt(bound)` for 0 < bound < 2^31, including its rejection loop. */
@@ -113,13 +130,13 @@ export class JavaSplittableRandom {
   /** Java `nextLong()` as a bigint (cold path only). */
   nextLongBig(): bigint {
     this.nextMix64();
-    return BigInt.asIntN(64, (BigInt(mulHi) << 32n) | BigInt(mulLo));
+    return BigInt.asIntN(64, (BigInt(M[0]!) << 32n) | BigInt(M[1]!));
   }
 
   /** Java `nextDouble()`: (mix64 >>> 11) * 2^-53. */
   nextDouble(): number {
     this.nextMix64();
-    return (mulHi * 2097152 + (mulLo >>> 11)) * TWO_NEG_53;
+    return (M[0]! * 2097152 + (M[1]! >>> 11)) * TWO_NEG_53;
   }
 }
 
