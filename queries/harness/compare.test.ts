@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
 
@@ -14,6 +15,7 @@ import {
   splitLines,
 } from './compare.ts';
 
+const queriesDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lines = (path: string): string[] => splitLines(readFileSync(path, 'utf8'));
 const golden = (name: string): string[] => lines(arroyoCase(name).golden);
 
@@ -85,7 +87,7 @@ test('every case has its query, inputs and golden; the query keeps the pk header
     t.true(sql.includes('$output_path'), `${c.name}: $output_path placeholder`);
     for (const file of Object.keys(c.inputs))
       t.true(sql.includes(`'$input_dir/${file}'`), `${c.name}: ${file}`);
-    t.is(sql.includes('CREATE FUNCTION'), c.udfs !== undefined, `${c.name}: CREATE FUNCTION iff udfs.ts`);
+    t.is(sql.includes('FUNCTION'), c.udfs !== undefined, `${c.name}: CREATE FUNCTION iff udfs.ts`);
     const rendered = renderQuery(c, '/tmp/darq-out.jsonl');
     t.false(rendered.includes('$input_dir') || rendered.includes('$output_path'), c.name);
     t.true(rendered.includes(`'${c.inputDir}/`), c.name);
@@ -164,6 +166,42 @@ test('the UDF modules compute what the goldens expect', async (t) => {
     ['my_median', 'none_udf', 'max_product'].map((n) => mod[n]!.returns),
     ['DOUBLE', 'DOUBLE', 'BIGINT'],
   );
+});
+
+test('each CREATE FUNCTION signature agrees with the metadata its module exports', async (t) => {
+  const files = [arroyoCase('double_negative_udf'), arroyoCase('udaf')].map((c) => ({
+    sql: c.query,
+    module: c.udfs!,
+  }));
+  files.push({
+    sql: join(queriesDir, 'nexmark', 'q14.sql'),
+    module: join(queriesDir, 'nexmark', 'udfs.ts'),
+  });
+  let declared = 0;
+  for (const f of files) {
+    const mod = (await import(f.module)) as Record<string, { params?: readonly string[]; returns?: string }>;
+    const sql = readFileSync(f.sql, 'utf8');
+    for (const m of sql.matchAll(
+      /CREATE (AGGREGATE )?FUNCTION (\w+) \(([^)]*)\) RETURNS (\w+) FROM 'udfs\.ts';/g,
+    )) {
+      const [, aggregate, name, params, returns] = m;
+      const exported = mod[name!];
+      t.truthy(exported, `${f.module} exports ${name}`);
+      t.is(typeof exported === 'function', aggregate === undefined, `${name}: scalar iff a function`);
+      t.deepEqual(
+        exported!.params,
+        params!.split(',').map((p) => p.trim().split(/\s+/)[1]),
+        `${name} params`,
+      );
+      t.is(exported!.returns, returns, `${name} returns`);
+      declared++;
+    }
+    t.is(
+      sql.match(/CREATE (AGGREGATE )?FUNCTION/g)?.length,
+      sql.match(/RETURNS \w+ FROM 'udfs\.ts'/g)?.length,
+    );
+  }
+  t.is(declared, 5);
 });
 
 // ---------------------------------------------------------------------------------------------------

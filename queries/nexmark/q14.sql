@@ -8,7 +8,7 @@ CREATE SOURCE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR,
   WITH (connector = 'nexmark', table = 'bid', events = '1000000', rate = '10000000', seed = '3');
 CREATE SINK nexmark_q14 WITH (connector = 'blackhole');
 
-CREATE FUNCTION count_char FROM 'udfs.ts';
+CREATE FUNCTION count_char (s VARCHAR, c VARCHAR) RETURNS BIGINT FROM 'udfs.ts';
 INSERT INTO nexmark_q14
 SELECT auction, bidder, 0.908 * price AS price,
        CASE

@@ -2,7 +2,7 @@
  * UDFs of the NEXMark queries (module shape: docs/udf.md).
  *
  * ```sql
- * CREATE FUNCTION count_char FROM 'udfs.ts';
+ * CREATE FUNCTION count_char (s VARCHAR, c VARCHAR) RETURNS BIGINT FROM 'udfs.ts';
  * SELECT count_char(extra, 'c') FROM bid;   -- 'accept' → 2
  * ```
  */
@@ -28,4 +28,3 @@ export function count_char(s: string | null, c: string | null): number {
 }
 count_char.params = ['VARCHAR', 'VARCHAR'] as const;
 count_char.returns = 'BIGINT' as const;
-count_char.onNull = 'call' as const;

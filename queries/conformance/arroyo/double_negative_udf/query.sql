@@ -1,4 +1,4 @@
-CREATE FUNCTION double_negative FROM 'udfs.ts';
+CREATE FUNCTION double_negative (x BIGINT) RETURNS BIGINT FROM 'udfs.ts';
 
 CREATE TABLE impulse_source
 (

@@ -1,6 +1,6 @@
-CREATE FUNCTION my_median FROM 'udfs.ts';
-CREATE FUNCTION none_udf FROM 'udfs.ts';
-CREATE FUNCTION max_product FROM 'udfs.ts';
+CREATE AGGREGATE FUNCTION my_median (x BIGINT) RETURNS DOUBLE FROM 'udfs.ts';
+CREATE AGGREGATE FUNCTION none_udf (x BIGINT) RETURNS DOUBLE FROM 'udfs.ts';
+CREATE AGGREGATE FUNCTION max_product (a BIGINT, b BIGINT) RETURNS BIGINT FROM 'udfs.ts';
 
 CREATE TABLE impulse_source (
   "timestamp" TIMESTAMP,

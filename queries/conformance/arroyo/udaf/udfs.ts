@@ -2,10 +2,11 @@
  * User-defined aggregates of the `udaf` conformance case (module shape: docs/udf.md).
  *
  * ```sql
- * CREATE FUNCTION my_median FROM 'udfs.ts';
+ * CREATE AGGREGATE FUNCTION my_median (x BIGINT) RETURNS DOUBLE FROM 'udfs.ts';
  * SELECT my_median(counter) FROM impulse_source GROUP BY …;   -- 0..99 → 49.5
  * ```
- * Accumulators are plain data (arrays of numbers) so the engine can keep them in durable state.
+ * Accumulators are plain data (arrays of numbers) so the engine can keep them in durable state. Rows whose
+ * arguments are NULL are ignored, as SQL's built-in aggregates do (the engine passes NULLs through).
  */
 
 /** `my_median(x BIGINT) → DOUBLE`: the middle value; with an even count, the mean of the two middle values. */
@@ -15,12 +16,12 @@ export const my_median = {
   create(): number[] {
     return [];
   },
-  add(acc: number[], x: number): number[] {
-    acc.push(x);
+  add(acc: number[], x: number | null): number[] {
+    if (x !== null) acc.push(x);
     return acc;
   },
-  retract(acc: number[], x: number): number[] {
-    const at = acc.indexOf(x);
+  retract(acc: number[], x: number | null): number[] {
+    const at = x === null ? -1 : acc.indexOf(x);
     if (at >= 0) acc.splice(at, 1);
     return acc;
   },
@@ -43,10 +44,10 @@ export const none_udf = {
   create(): number {
     return 0;
   },
-  add(acc: number, _x: number): number {
+  add(acc: number, _x: number | null): number {
     return acc + 1;
   },
-  retract(acc: number, _x: number): number {
+  retract(acc: number, _x: number | null): number {
     return acc - 1;
   },
   merge(a: number, b: number): number {
@@ -58,7 +59,7 @@ export const none_udf = {
 } as const;
 
 /**
- * `max_product(a BIGINT, b BIGINT) → BIGINT`: the largest `a * b` over the group's rows (NULL for no rows).
+ * `max_product(a BIGINT, b BIGINT) → BIGINT`: the largest `a * b` over the group's rows (NULL for none).
  * Keeps every product so that a retraction can remove one.
  */
 export const max_product = {
@@ -67,12 +68,12 @@ export const max_product = {
   create(): number[] {
     return [];
   },
-  add(acc: number[], a: number, b: number): number[] {
-    acc.push(a * b);
+  add(acc: number[], a: number | null, b: number | null): number[] {
+    if (a !== null && b !== null) acc.push(a * b);
     return acc;
   },
-  retract(acc: number[], a: number, b: number): number[] {
-    const at = acc.indexOf(a * b);
+  retract(acc: number[], a: number | null, b: number | null): number[] {
+    const at = a === null || b === null ? -1 : acc.indexOf(a * b);
     if (at >= 0) acc.splice(at, 1);
     return acc;
   },
