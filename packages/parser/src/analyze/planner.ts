@@ -90,7 +90,10 @@ function lower(s: string): string {
 export class Planner {
   readonly diagnostics: Diagnostic[] = [];
   private readonly sources = new Map<string, SourceDef>();
-  private readonly tables = new Map<string, { def: SourceDef; type?: string }>();
+  private readonly tables = new Map<
+    string,
+    { def: SourceDef; type?: string; typeless?: boolean; partitionBy?: readonly string[] }
+  >();
   private readonly sinks = new Map<string, SinkDef>();
   private readonly views = new Map<string, { name: string; query: Query }>();
   private readonly functions: FunctionDef[] = [];
@@ -125,7 +128,8 @@ export class Planner {
       if (written || t.type === 'sink')
         sinks.push({
           name: t.def.name,
-          columns: t.def.columns,
+          ...(t.typeless ? {} : { columns: t.def.columns }),
+          ...(t.partitionBy ? { partitionBy: t.partitionBy } : {}),
           options: t.def.options,
           ...(t.def.primaryKey ? { primaryKey: t.def.primaryKey } : {}),
           span: t.def.span,
@@ -151,11 +155,13 @@ export class Planner {
         this.checkFresh(s.name, s.span);
         const columns = s.columns ? this.columnDefs(s.columns, 'sink') : undefined;
         if (s.primaryKey && columns) this.checkKey(s.primaryKey, columns, s.span);
+        if (s.partitionedBy && columns) this.checkKey(s.partitionedBy, columns, s.span, 'partition');
         this.sinks.set(lower(s.name), {
           name: s.name,
           ...(columns ? { columns } : {}),
           options: this.options(s.options),
           ...(s.primaryKey ? { primaryKey: s.primaryKey } : {}),
+          ...(s.partitionedBy ? { partitionBy: s.partitionedBy } : {}),
           span: s.span,
         });
         return undefined;
@@ -235,12 +241,17 @@ export class Planner {
     return out;
   }
 
-  private checkKey(key: readonly string[], columns: readonly ColumnDef[], span: Span): void {
+  private checkKey(
+    key: readonly string[],
+    columns: readonly ColumnDef[],
+    span: Span,
+    what = 'primary key',
+  ): void {
     for (const k of key)
       if (!columns.some((c) => lower(c.name) === lower(k)))
         fail(
           'E603',
-          `primary key column '${k}' is not a column`,
+          `${what} column '${k}' is not a column`,
           span,
           didYouMean(
             k,
@@ -338,6 +349,14 @@ export class Planner {
     }
     if (s.primaryKey) this.checkKey(s.primaryKey, columns, s.span);
     const options = this.options(s.options);
+    if (s.partitionedBy) this.checkKey(s.partitionedBy, columns, s.span, 'partition');
+    if (s.keyword === 'SOURCE' && s.typeless)
+      fail(
+        'E602',
+        `source '${s.name}' needs a column list`,
+        s.span,
+        `CREATE SOURCE ${s.name} (col TYPE, …) WITH (…)`,
+      );
     const def: SourceDef = {
       name: s.name,
       columns,
@@ -349,7 +368,12 @@ export class Planner {
       span: s.span,
     };
     if (s.keyword === 'TABLE')
-      this.tables.set(lower(s.name), { def, ...(options.type ? { type: lower(options.type) } : {}) });
+      this.tables.set(lower(s.name), {
+        def,
+        ...(options.type ? { type: lower(options.type) } : s.typeless ? { type: 'sink' } : {}),
+        ...(s.typeless ? { typeless: true } : {}),
+        ...(s.partitionedBy ? { partitionBy: s.partitionedBy } : {}),
+      });
     else this.sources.set(lower(s.name), def);
   }
 
@@ -371,7 +395,7 @@ export class Planner {
       );
     }
     if (table) this.writtenTables.add(key);
-    const columns = sink ? sink.columns : table!.def.columns;
+    const columns = sink ? sink.columns : table!.typeless ? undefined : table!.def.columns;
     const name = sink ? sink.name : table!.def.name;
     let node = this.query(s.query, EMPTY_ENV).node;
     if (columns) {
@@ -1119,7 +1143,10 @@ export class Planner {
     const usesWindowCols = (e: Expr): boolean => tvf !== undefined && [...columnsOf(e)].some((c) => c >= n);
     let node: LogicalNode;
     let rewriteRef: (c: ColumnRef) => Expr | undefined;
-    const plainKeys = keys.filter((k) => !(tvf && (isWin(k.expr, 0) || isWin(k.expr, 1))));
+    // window_time is determined by the window: grouping by it adds nothing
+    const plainKeys = keys.filter(
+      (k) => !(tvf && (isWin(k.expr, 0) || isWin(k.expr, 1) || isWin(k.expr, 2))),
+    );
     if (tvf && (hasStart || hasEnd)) {
       if (!(hasStart && hasEnd))
         fail(

@@ -43,6 +43,9 @@ export interface CreateSource {
   readonly columns: readonly ColumnAst[];
   readonly watermark?: WatermarkAst;
   readonly primaryKey?: readonly string[];
+  readonly partitionedBy?: readonly string[];
+  /** `CREATE TABLE t WITH (…)` without a column list (a sink that takes the query's columns). */
+  readonly typeless?: boolean;
   readonly options: readonly OptionAst[];
   readonly span: Span;
 }
@@ -53,6 +56,7 @@ export interface CreateSink {
   readonly name: string;
   readonly columns?: readonly ColumnAst[];
   readonly primaryKey?: readonly string[];
+  readonly partitionedBy?: readonly string[];
   readonly options: readonly OptionAst[];
   readonly span: Span;
 }

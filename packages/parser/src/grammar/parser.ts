@@ -244,15 +244,21 @@ export class SqlParser extends EmbeddedActionsParser {
           const kw = this.OR2([{ ALT: () => this.CONSUME(T.Source) }, { ALT: () => this.CONSUME(T.Table) }]);
           this.SUBRULE(this.ifNotExists);
           const name = this.SUBRULE(this.identifier);
-          const body = this.SUBRULE(this.columnList);
+          let body: ReturnType<typeof this.columnList> | undefined;
+          this.OPTION6(() => {
+            body = this.SUBRULE(this.columnList);
+          });
+          const partitionedBy = this.SUBRULE(this.partitioned);
           const options = this.SUBRULE(this.withOptions);
           return {
             kind: 'CreateSource' as const,
             keyword: kw.tokenType === T.Table ? ('TABLE' as const) : ('SOURCE' as const),
             name,
-            columns: body.columns,
-            ...(body.watermark ? { watermark: body.watermark } : {}),
-            ...(body.primaryKey ? { primaryKey: body.primaryKey } : {}),
+            columns: body?.columns ?? [],
+            ...(body === undefined ? { typeless: true } : {}),
+            ...(body?.watermark ? { watermark: body.watermark } : {}),
+            ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
+            ...(partitionedBy ? { partitionedBy } : {}),
             options,
             span: this.sp(start),
           };
@@ -267,12 +273,14 @@ export class SqlParser extends EmbeddedActionsParser {
           this.OPTION3(() => {
             body = this.SUBRULE2(this.columnList);
           });
+          const partitionedBy = this.SUBRULE2(this.partitioned);
           const options = this.SUBRULE2(this.withOptions);
           return {
             kind: 'CreateSink' as const,
             name,
             ...(body ? { columns: body.columns } : {}),
             ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
+            ...(partitionedBy ? { partitionedBy } : {}),
             options,
             span: this.sp(start),
           };
@@ -330,6 +338,19 @@ export class SqlParser extends EmbeddedActionsParser {
         },
       },
     ]);
+  });
+
+  /** `PARTITIONED BY (dt, hm)` (Flink filesystem sinks). */
+  private partitioned = this.RULE('partitioned', (): string[] | undefined => {
+    let cols: string[] | undefined;
+    this.OPTION(() => {
+      this.CONSUME(T.Partitioned);
+      this.CONSUME(T.By);
+      this.CONSUME(T.LParen);
+      cols = this.SUBRULE(this.identList);
+      this.CONSUME(T.RParen);
+    });
+    return cols;
   });
 
   private ifNotExists = this.RULE('ifNotExists', () => {
@@ -406,6 +427,16 @@ export class SqlParser extends EmbeddedActionsParser {
                     },
                     { ALT: () => this.CONSUME2(T.Null) },
                   ]);
+                });
+                // Arroyo style: id INT PRIMARY KEY [NOT ENFORCED]
+                this.OPTION4(() => {
+                  this.CONSUME2(T.Primary);
+                  this.CONSUME2(T.Key);
+                  this.OPTION5(() => {
+                    this.CONSUME3(T.Not);
+                    this.CONSUME2(T.Enforced);
+                  });
+                  primaryKey = [name];
                 });
                 columns.push({ kind: 'PhysicalColumn', name, type, notNull, span: this.sp(start) });
               },
@@ -543,10 +574,10 @@ export class SqlParser extends EmbeddedActionsParser {
       { ALT: () => unquoteString(this.CONSUME(T.StringLiteral).image) },
       {
         ALT: () => {
-          const parts = [this.SUBRULE(this.identifier)];
+          const parts = [unquoteIdent(this.CONSUME(T.AnyWord).image)];
           this.MANY(() => {
             this.CONSUME(T.Dot);
-            parts.push(this.SUBRULE2(this.identifier));
+            parts.push(unquoteIdent(this.CONSUME2(T.AnyWord).image));
           });
           return parts.join('.');
         },
@@ -957,11 +988,19 @@ export class SqlParser extends EmbeddedActionsParser {
         ALT: (): TvfArgValue => {
           this.CONSUME(T.Table);
           const tname = this.SUBRULE2(this.identifier);
-          let partitionBy: string[] = [];
+          const partitionBy: string[] = [];
           this.OPTION2(() => {
             this.CONSUME(T.Partition);
             this.CONSUME(T.By);
-            partitionBy = this.SUBRULE(this.identList);
+            partitionBy.push(this.SUBRULE3(this.identifier));
+            // the list ends where the next TVF argument (DESCRIPTOR, a named argument) begins
+            this.MANY({
+              GATE: () => this.LA(2).tokenType !== T.Descriptor && this.LA(3).tokenType !== T.Arrow,
+              DEF: () => {
+                this.CONSUME(T.Comma);
+                partitionBy.push(this.SUBRULE4(this.identifier));
+              },
+            });
           });
           return { kind: 'TableArg', name: tname, partitionBy, span: this.sp(vstart) };
         },

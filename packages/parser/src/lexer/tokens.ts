@@ -13,12 +13,14 @@ export const BlockComment = createToken({
 /** An unclosed block comment: reported as a diagnostic by the tokenizer. */
 export const UnterminatedComment = createToken({ name: 'UnterminatedComment', pattern: /\/\*[\s\S]*/ });
 
+/** Any word, reserved or not (option keys like `table = 'bid'`). */
+export const AnyWord = createToken({ name: 'AnyWord', pattern: Lexer.NA });
 /** Any token usable as an identifier: plain and quoted identifiers and the non-reserved keywords. */
 export const Ident = createToken({ name: 'Ident', pattern: Lexer.NA });
 export const PlainIdentifier = createToken({
   name: 'PlainIdentifier',
   pattern: /[A-Za-z_][A-Za-z0-9_$]*/,
-  categories: [Ident],
+  categories: [Ident, AnyWord],
 });
 export const QuotedIdentifier = createToken({
   name: 'QuotedIdentifier',
@@ -47,7 +49,7 @@ function kw(word: string, reserved = true): TokenType {
     name: word,
     pattern: new RegExp(word, 'i'),
     longer_alt: PlainIdentifier,
-    categories: reserved ? [] : [Ident],
+    categories: reserved ? [AnyWord] : [Ident, AnyWord],
   });
   (reserved ? RESERVED : NON_RESERVED).add(word);
   keywordTokens.push(t);
@@ -150,6 +152,7 @@ export const Unsigned = kw('UNSIGNED', false);
 export const Row = kw('ROW', false);
 export const Metadata = kw('METADATA', false);
 export const Virtual = kw('VIRTUAL', false);
+export const Partitioned = kw('PARTITIONED', false);
 
 export const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" });
@@ -186,6 +189,7 @@ export const allTokens: TokenType[] = [
   ...[...keywordTokens].sort((a, b) => b.name.length - a.name.length),
   PlainIdentifier,
   Ident,
+  AnyWord,
   LParen,
   RParen,
   LBracket,

@@ -62,6 +62,8 @@ export interface SinkDef {
   readonly columns?: readonly ColumnDef[];
   readonly options: Readonly<Record<string, string>>;
   readonly primaryKey?: readonly string[];
+  /** `PARTITIONED BY (dt, hm)`: column names whose values name the output partition (directory). */
+  readonly partitionBy?: readonly string[];
   readonly span: Span;
 }
 
