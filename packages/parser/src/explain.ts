@@ -68,6 +68,7 @@ function windowToString(w: WindowSpec, input: Schema): string {
   if (w.stepMs !== undefined) parts.push(`step=${fmtMs(w.stepMs)}`);
   if (w.gapMs !== undefined) parts.push(`gap=${fmtMs(w.gapMs)}`);
   if (w.offsetMs) parts.push(`offset=${fmtMs(w.offsetMs)}`);
+  if (w.attached) parts.push(`attached=[${col(input, w.attached.start)}, ${col(input, w.attached.end)}]`);
   if (w.partitionBy?.length)
     parts.push(`partitionBy=[${w.partitionBy.map((c) => col(input, c)).join(', ')}]`);
   return `${w.kind}(${parts.join(', ')})`;

@@ -35,7 +35,7 @@ import type {
   SinkDef,
   SourceDef,
 } from '../plan/program.ts';
-import { classifyJoin, optimize, sortKey } from '../plan/rules.ts';
+import { classifyJoin, optimize, sortKey, windowOrigin } from '../plan/rules.ts';
 import { type DataType, type Field, INT, typeToString } from '../types.ts';
 import {
   AGG_PLACEHOLDER,
@@ -1143,10 +1143,15 @@ export class Planner {
     const usesWindowCols = (e: Expr): boolean => tvf !== undefined && [...columnsOf(e)].some((c) => c >= n);
     let node: LogicalNode;
     let rewriteRef: (c: ColumnRef) => Expr | undefined;
+    let aggBase = keys.length;
+    const attached = tvf
+      ? undefined
+      : attachedWindow(
+          rel.node,
+          keys.map((k) => k.expr),
+        );
     // window_time is determined by the window: grouping by it adds nothing
-    const plainKeys = keys.filter(
-      (k) => !(tvf && (isWin(k.expr, 0) || isWin(k.expr, 1) || isWin(k.expr, 2))),
-    );
+    let plainKeys = keys.filter((k) => !(tvf && (isWin(k.expr, 0) || isWin(k.expr, 1) || isWin(k.expr, 2))));
     if (tvf && (hasStart || hasEnd)) {
       if (!(hasStart && hasEnd))
         fail(
@@ -1194,6 +1199,35 @@ export class Planner {
         );
       const k = plainKeys.length;
       rewriteRef = (c) => (c.index >= n && c.index <= n + 2 ? { ...c, index: k + (c.index - n) } : undefined);
+      aggBase = k + 3;
+    } else if (attached) {
+      // GROUP BY the window_start/window_end of an already windowed input (cascaded windows, NEXMark q5)
+      const { start, end, time, window } = attached;
+      const isWinCol = (e: Expr): boolean =>
+        e.kind === 'ColumnRef' && (e.index === start || e.index === end || e.index === time);
+      plainKeys = keys.filter((k) => !isWinCol(k.expr));
+      const input = where ? mkFilter(rel.node, where, where.span) : rel.node;
+      const { partitionBy: _p, ...rest } = window;
+      node = mkWindowAggregate(
+        input,
+        { ...rest, timeColumn: time >= 0 ? time : end, attached: { start, end } },
+        plainKeys.map((k) => k.expr),
+        plainKeys.map((k) => k.name),
+        aggs,
+        s.emit === 'CHANGES' ? 'changes' : 'final',
+        s.lateInto,
+        s.span,
+      );
+      const k = plainKeys.length;
+      rewriteRef = (c) =>
+        c.index === start
+          ? { ...c, index: k }
+          : c.index === end
+            ? { ...c, index: k + 1 }
+            : c.index === time
+              ? { ...c, index: k + 2 }
+              : undefined;
+      aggBase = k + 3;
     } else {
       if (s.emit || s.lateInto)
         fail(
@@ -1212,7 +1246,6 @@ export class Planner {
       rewriteRef = () => undefined;
     }
     const keyIndex = new Map(plainKeys.map((k, i) => [exprKey(k.expr), i]));
-    const aggBase = tvf && hasStart ? plainKeys.length + 3 : keys.length;
     const post = (e: Expr): Expr => {
       const ki = keyIndex.get(exprKey(e));
       if (ki !== undefined)
@@ -1258,6 +1291,31 @@ export class Planner {
     if (having) node = mkFilter(node, post(having), s.having!.span);
     return { node, exprs: bound.map(post) };
   }
+}
+
+/** Group keys that are the window_start and window_end columns of one upstream window. */
+function attachedWindow(
+  input: LogicalNode,
+  keys: readonly Expr[],
+): { start: number; end: number; time: number; window: WindowSpec } | undefined {
+  if (input.changelog !== 'append') return undefined;
+  for (const k of keys) {
+    if (k.kind !== 'ColumnRef') continue;
+    const o = windowOrigin(input, k.index);
+    if (o?.role !== 'start') continue;
+    for (const e of keys) {
+      if (e.kind !== 'ColumnRef') continue;
+      const oe = windowOrigin(input, e.index);
+      if (oe?.role === 'end' && oe.id === o.id) {
+        const time = input.schema.fields.findIndex((_, i) => {
+          const ot = windowOrigin(input, i);
+          return ot?.role === 'time' && ot.id === o.id;
+        });
+        return { start: k.index, end: e.index, time, window: o.window };
+      }
+    }
+  }
+  return undefined;
 }
 
 function replaceCalls(e: Expr, fn: string, f: (k: number, span: Span, type: DataType) => Expr): Expr {

@@ -91,6 +91,13 @@ export interface WindowSpec {
   readonly gapMs?: number;
   readonly offsetMs?: number;
   readonly partitionBy?: readonly number[];
+  /**
+   * Set on a WindowAggregate whose input rows already carry their window (GROUP BY window_start, window_end
+   * of an upstream window aggregate or TVF, e.g. NEXMark q5's max per window): the input columns holding
+   * window_start and window_end. No window is assigned; a window fires when the watermark passes its end.
+   * `timeColumn` is then the input's window_time column (or window_end if it was projected away).
+   */
+  readonly attached?: { readonly start: number; readonly end: number };
 }
 
 /**
