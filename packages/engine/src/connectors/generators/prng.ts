@@ -15,18 +15,16 @@ const TWO_NEG_53 = 1 / 9007199254740992;
 // array, because a module-level `let` holding a uint32 above 2^30 allocates a heap number per write.
 const M = new Uint32Array(2);
 
-/** Low 64 bits of (ah:al) * (bh:bl), written to M[0]:M[1]. Every intermediate stays below 2^53. */
+/**
+ * Low 64 bits of (ah:al) * (bh:bl), written to M[0]:M[1]. al·bl is split as al·b0 + al·b1·2^16
+ * (b0, b1 the 16-bit halves of bl): two exact products below 2^48; every sum stays below 2^53.
+ */
 function mul64(ah: number, al: number, bh: number, bl: number): void {
-  const a0 = al & 0xffff;
-  const a1 = al >>> 16;
-  const b0 = bl & 0xffff;
-  const b1 = bl >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (mid & 0xffff) * 65536;
-  M[1] = low >>> 0;
-  M[0] =
-    (a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO_32) + Math.imul(ah, bl) + Math.imul(al, bh)) >>>
-    0;
+  const p0 = al * (bl & 0xffff);
+  const p1 = al * (bl >>> 16);
+  const t = p0 + (p1 & 0xffff) * 65536; // p1 & 0xffff: ToInt32 keeps the low bits of any integer
+  M[1] = t;
+  M[0] = ((t / TWO_32) >>> 0) + ((p1 / 65536) >>> 0) + Math.imul(ah, bl) + Math.imul(al, bh);
 }
 
 const GAMMA_HI = 0x9e3779b9;
