@@ -16,6 +16,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { formatTimestamp } from '../harness/format.ts';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -37,13 +39,6 @@ export function readClicks(file: string): Click[] {
       const r = JSON.parse(l) as { user_id: string; url: string; ts: string };
       return { user_id: r.user_id, url: r.url, ts: Date.parse(r.ts) };
     });
-}
-
-/** `2024-05-01T10:01:00` — naive ISO-8601, `.fff` only when the milliseconds are non-zero. */
-export function formatTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString(); // 2024-05-01T10:01:00.000Z
-  const millis = iso.slice(19, 23);
-  return iso.slice(0, 19) + (millis === '.000' ? '' : millis);
 }
 
 type Row = Record<string, string | number>;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 
 import { compareMultisetExact, splitLines } from '../harness/compare.ts';
-import { computeExpected, formatTimestamp, readClicks } from './expected.ts';
+import { formatTimestamp } from '../harness/format.ts';
+import { computeExpected, readClicks } from './expected.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const committed = (name: string): string[] => splitLines(readFileSync(join(here, name), 'utf8'));
