@@ -37,7 +37,7 @@ test(`SIGKILL at a random moment after the first committed output, then resume: 
   t.log(`seed ${seed}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'darq-crash-'));
   const trace = path.join(dir, 'searches.jsonl');
-  writeSearchTraceJsonl(trace, { rate: 50_000, events: 400_000, seed: 11 });
+  writeSearchTraceJsonl(trace, { rate: 50_000, events: 200_000, seed: 11 });
   const args = (out: string, state: string) => [
     'run',
     sql,

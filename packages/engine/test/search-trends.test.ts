@@ -10,7 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const sqlFile = path.join(root, 'queries/paper/search-trends.sql');
 const goldenFile = path.join(root, 'queries/paper/search-trends.golden.jsonl');
 /** The committed golden was produced from this seeded trace. */
-export const GOLDEN_TRACE = { rate: 50_000, events: 60_000, seed: 7 } as const;
+export const GOLDEN_TRACE = { rate: 50_000, events: 150_000, seed: 7 } as const;
 
 function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'darq-test-'));
