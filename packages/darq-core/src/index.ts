@@ -5,6 +5,7 @@ export { ColocatedProcessorClient } from './processor.ts';
 export type { StateWrite, StepAppend, StepRequest } from './step.ts';
 export { StepBuilder } from './step.ts';
 export type { LogStore, StoredEntry } from './store/log-store.ts';
+export { compareUtf8, MemoryLogStore } from './store/memory-store.ts';
 export { DARQ_APPLICATION_ID, DARQ_SCHEMA_VERSION, SqliteLogStore } from './store/sqlite-store.ts';
 export type {
   DarqMessage,

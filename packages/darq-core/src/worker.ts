@@ -265,6 +265,20 @@ export class Worker {
     this.rolledBackSubject.complete();
   }
 
+  /**
+   * Closes without committing the open version, exactly as a crash would leave the file (for tests and
+   * for giving up a worker whose version can no longer commit).
+   */
+  abandon(): void {
+    if (this.closed) return;
+    if (this.walTimer !== undefined) clearTimeout(this.walTimer);
+    this.walTimer = undefined;
+    this.closed = true;
+    this.store.abandon();
+    this.persistedSubject.complete();
+    this.rolledBackSubject.complete();
+  }
+
   private touch(): number {
     if (!this.dirty) {
       this.checkOpen();

@@ -86,7 +86,7 @@ function checkRecovered(
 
 test('SIGKILL at random points: committed work survives, uncommitted work vanishes, incarnation never lowers', async (t) => {
   const kills = LONG ? 200 : 20;
-  const path = join(tempDir(t), 'crash.sqlite');
+  const path = join(tempDir(t, true), 'crash.sqlite');
   const every = 7;
   let prevInc = 0;
   const rand = fc.sample(fc.integer({ min: 1, max: 40 }), { numRuns: kills, seed: 42 });

@@ -31,6 +31,8 @@ export interface LogStore {
   begin(): void;
   /** Makes the open transaction durable (one commit); a no-op when none is open. */
   commit(): void;
+  /** Drops the open transaction as a crash would (then closes the SQLite file; memory stays reopenable). */
+  abandon(): void;
   /** Runs `fn` inside the open transaction as one unit: if it throws, none of its writes remain. */
   atomically<T>(fn: () => T): T;
 

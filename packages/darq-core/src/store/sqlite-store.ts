@@ -190,6 +190,11 @@ export class SqliteLogStore implements LogStore {
     if (this.db.inTransaction) this.s.commit.run();
   }
 
+  abandon(): void {
+    // Closing with a transaction open rolls it back, exactly what a crash leaves behind.
+    if (this.db.open) this.db.close();
+  }
+
   atomically<T>(fn: () => T): T {
     this.begin();
     const depth = ++this.savepointDepth;
