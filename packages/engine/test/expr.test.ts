@@ -876,3 +876,35 @@ testProp(
     t.is(compileExpr(d('ROUND', col(0, T.double), lit(2)))([x]), want === 0 ? 0 : want);
   },
 );
+
+/** Decimal reference for ROUND/TRUNCATE: cut the printed digits with exact integer (BigInt) arithmetic. */
+function decimalReference(x: number, digits: number, mode: 'round' | 'trunc'): number {
+  const text = String(Math.abs(x));
+  if (text.includes('e')) return Number.NaN;
+  const [whole, frac = ''] = text.split('.') as [string, string?];
+  const padded = frac.padEnd(digits + 1, '0');
+  let kept = BigInt(whole + padded.slice(0, digits));
+  if (mode === 'round' && padded[digits]! >= '5') kept += 1n;
+  const r = Number(`${kept}e-${digits}`);
+  return (x < 0 ? -r : r) + 0;
+}
+
+testProp(
+  'ROUND and TRUNCATE agree with a decimal-string reference on random doubles and digit counts',
+  [
+    fc.oneof(
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      fc.integer({ min: -1e9, max: 1e9 }).map((k) => k / 1000 + 0.0005),
+      fc.integer({ min: -1e7, max: 1e7 }).map((k) => k / 100),
+    ),
+    fc.integer({ min: 0, max: 6 }),
+  ],
+  (t, x, digits) => {
+    const wantRound = decimalReference(x, digits, 'round');
+    const wantTrunc = decimalReference(x, digits, 'trunc');
+    fc.pre(!Number.isNaN(wantRound));
+    t.is(compileExpr(d('ROUND', col(0, T.double), col(1)))([x, digits]), wantRound, `ROUND(${x}, ${digits})`);
+    t.is(compileExpr(d('TRUNCATE', col(0, T.double), col(1)))([x, digits]), wantTrunc, `TRUNCATE(${x}, ${digits})`);
+  },
+  { numRuns: 1000 },
+);

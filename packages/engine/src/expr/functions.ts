@@ -218,24 +218,54 @@ function shift(x: number, k: number): number {
   return Number(`${mant}e${Number(exp ?? 0) + k}`);
 }
 
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** A bound, with a wide margin, on the binary error of `a * 10^d` against the decimal it stands for. */
+function tolerance(y: number): number {
+  return y * 1e-13 + 1e-9;
+}
+
 /**
  * `ROUND(x, d)`: half away from zero on the decimal digits the number prints with, like Java's
  * `BigDecimal.valueOf(x).setScale(d, HALF_UP)` (so ROUND(1.005, 2) = 1.01, ROUND(-2.5) = -3).
+ * Fast path in binary; a value whose scaled fraction is so close to one half that binary error could flip
+ * the decision is decided against the exact decimal midpoint.
  */
 export function round(x: number, d = 0): number {
   if (!Number.isFinite(x)) return x;
   const digits = Math.trunc(d);
   const a = Math.abs(x);
-  const r = digits === 0 ? Math.round(a) : shift(Math.round(shift(a, digits)), -digits);
+  let r: number;
+  const p = POW10[digits];
+  const y = p === undefined ? Number.NaN : a * p;
+  if (y < 1e12) {
+    const fl = Math.floor(y);
+    if (Math.abs(y - fl - 0.5) > tolerance(y)) r = Math.round(y) / p!;
+    else {
+      // Near one half: compare with the double nearest to the exact decimal midpoint. `a` prints as that
+      // midpoint exactly when it is that double, so `>=` is HALF_UP on the printed digits.
+      const mid = Number(`${fl * 10 + 5}e-${digits + 1}`);
+      r = (a >= mid ? fl + 1 : fl) / p!;
+    }
+  } else r = digits === 0 ? Math.round(a) : shift(Math.round(shift(a, digits)), -digits);
   // `+ 0`: a result of zero is 0, never -0 (BigDecimal has no negative zero).
   return (x < 0 ? -r : r) + 0;
 }
 
-/** `TRUNCATE(x, d)`: drops digits past `d` decimals, toward zero. */
+/** `TRUNCATE(x, d)`: drops digits past `d` decimals, toward zero (exact near integers, like ROUND). */
 export function truncate(x: number, d = 0): number {
   if (!Number.isFinite(x)) return x;
   const digits = Math.trunc(d);
-  return (digits === 0 ? Math.trunc(x) : shift(Math.trunc(shift(x, digits)), -digits)) + 0;
+  const a = Math.abs(x);
+  const p = POW10[digits];
+  const y = p === undefined ? Number.NaN : a * p;
+  let r: number;
+  if (y < 1e12) {
+    const near = Math.round(y);
+    if (Math.abs(y - near) > tolerance(y)) r = Math.floor(y) / p!;
+    else r = (a >= Number(`${near}e-${digits}`) ? near : near - 1) / p!;
+  } else r = digits === 0 ? Math.trunc(a) : shift(Math.trunc(shift(a, digits)), -digits);
+  return (x < 0 ? -r : r) + 0;
 }
 
 /** Java's `Double.toString`: `1.0`, `0.001`, `1.0E7`, `1.234E-5`, `NaN`, `Infinity`. */
