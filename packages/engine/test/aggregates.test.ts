@@ -586,6 +586,14 @@ for (const c of ALL) {
       const copy = unpack(pack(acc));
       t.deepEqual(copy, acc);
       t.true(close(agg.result(run(agg, b, copy)), agg.result(run(agg, [...a, ...b])), c.tol));
+      if (retractable) {
+        // A restored accumulator retracts and merges like the original (its soft index is rebuilt).
+        let back = unpack(pack(acc));
+        for (const r of a) back = agg.retract(back, r);
+        t.deepEqual(agg.result(back), agg.result(agg.init()));
+        const merged = agg.merge(unpack(pack(run(agg, b))), unpack(pack(acc)));
+        t.true(close(agg.result(merged), agg.result(run(agg, [...b, ...a])), c.tol));
+      }
     }
   });
 }

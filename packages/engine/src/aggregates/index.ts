@@ -1,7 +1,7 @@
 import type { AggCall, Span } from '@darq/parser';
 import { EngineError, PlanError } from '../errors.ts';
 import { BUILTINS, type Kernel, type KernelContext } from './kernels.ts';
-import { tupleKey, valueKey } from './values.ts';
+import { type MultisetRecord, msDelete, msEntries, msGet, msInsert } from './multiset.ts';
 
 export { tupleKey, valueKey } from './values.ts';
 
@@ -139,7 +139,7 @@ export function createAggregator(
   const y = packed ? noValue : argReader(args, false, 1);
   const base = { name: call.name, fn };
   return distinct
-    ? distinctAggregator(base, kernel, x, y, filter)
+    ? distinctAggregator(base, kernel, x, packed || args.length < 2 ? undefined : y, filter)
     : plainAggregator(base, kernel, x, y, filter, retractable);
 }
 
@@ -193,9 +193,12 @@ function plainAggregator(
   };
 }
 
-/** DISTINCT state: the multiset of argument tuples (key → [count, x, y]) and the inner accumulator. */
+/**
+ * DISTINCT state: the multiset of argument values (valueKey → [count, x], or [count, x, y] for two
+ * arguments) and the inner accumulator.
+ */
 interface DistinctAcc {
-  m: Record<string, [number, unknown, unknown]>;
+  m: MultisetRecord<unknown[]>;
   a: unknown;
 }
 
@@ -208,18 +211,15 @@ function distinctAggregator(
   base: { name: string; fn: string },
   k: Kernel<unknown>,
   x: Reader,
-  y: Reader,
+  y: Reader | undefined,
   filter: ((row: Row) => boolean) | undefined,
 ): Aggregator {
-  const keyOf = (vx: unknown, vy: unknown) => (vy === undefined ? valueKey(vx) : tupleKey([vx, vy]));
   const rebuild = (acc: DistinctAcc) => {
     let inner = k.init();
-    for (const key in acc.m) {
-      const e = acc.m[key]!;
-      inner = k.add(inner, e[1], e[2]);
-    }
+    for (const e of msEntries(acc.m)) inner = k.add(inner, e[1], e[2]);
     acc.a = inner;
   };
+  const probeOf = (e: unknown[]) => (e.length === 2 ? e[1] : [e[1], e[2]]);
   const agg: Aggregator<DistinctAcc> = {
     ...base,
     retractable: true,
@@ -228,13 +228,13 @@ function distinctAggregator(
     add(acc, row) {
       if (filter !== undefined && filter(row) !== true) return acc;
       const vx = x(row);
-      const vy = y(row);
-      const key = keyOf(vx, vy);
-      const e = acc.m[key];
+      const vy = y?.(row);
+      const probe = y === undefined ? vx : [vx, vy];
+      const e = msGet(acc.m, probe);
       if (e) {
-        e[0]++;
+        (e[0] as number)++;
       } else {
-        acc.m[key] = [1, vx, vy];
+        msInsert(acc.m, probe, y === undefined ? [1, vx] : [1, vx, vy]);
         acc.a = k.add(acc.a, vx, vy);
       }
       return acc;
@@ -242,25 +242,25 @@ function distinctAggregator(
     retract(acc, row) {
       if (filter !== undefined && filter(row) !== true) return acc;
       const vx = x(row);
-      const vy = y(row);
-      const key = keyOf(vx, vy);
-      const e = acc.m[key];
+      const vy = y?.(row);
+      const probe = y === undefined ? vx : [vx, vy];
+      const e = msGet(acc.m, probe);
       if (!e) return acc;
-      if (--e[0] === 0) {
-        delete acc.m[key];
+      if (--(e[0] as number) === 0) {
+        msDelete(acc.m, probe);
         if (k.retractable) acc.a = k.retract(acc.a, vx, vy);
         else rebuild(acc);
       }
       return acc;
     },
     merge(a, b) {
-      for (const key in b.m) {
-        const eb = b.m[key]!;
-        const ea = a.m[key];
+      for (const eb of msEntries(b.m)) {
+        const probe = probeOf(eb);
+        const ea = msGet(a.m, probe);
         if (ea) {
-          ea[0] += eb[0];
+          (ea[0] as number) += eb[0] as number;
         } else {
-          a.m[key] = [eb[0], eb[1], eb[2]];
+          msInsert(a.m, probe, eb.slice());
           a.a = k.add(a.a, eb[1], eb[2]);
         }
       }

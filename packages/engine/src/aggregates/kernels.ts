@@ -1,5 +1,6 @@
 import type { DataType } from '@darq/parser';
 import { EngineError } from '../errors.ts';
+import { msDelete, msEntries, msGet, msInsert } from './multiset.ts';
 import {
   bitAnd,
   bitOr,
@@ -9,6 +10,7 @@ import {
   isExactIntegerType,
   lessThan,
   numericCoercion,
+  sameValue,
   valueKey,
 } from './values.ts';
 
@@ -200,9 +202,8 @@ function extreme(isMax: boolean): KernelFactory {
     }
     const rescan = (acc: ExtremeMultiset) => {
       let best: unknown = null;
-      for (const k in acc.m) {
-        const v = acc.m[k]![1];
-        if (best === null || better(v, best)) best = v;
+      for (const e of msEntries(acc.m)) {
+        if (best === null || better(e[1], best)) best = e[1];
       }
       acc.b = best;
     };
@@ -212,30 +213,27 @@ function extreme(isMax: boolean): KernelFactory {
       init: () => ({ m: {}, b: null }),
       add(acc, x) {
         if (x == null) return acc;
-        const k = valueKey(x);
-        const e = acc.m[k];
+        const e = msGet(acc.m, x);
         if (e) e[0]++;
-        else acc.m[k] = [1, x];
+        else msInsert<[number, unknown]>(acc.m, x, [1, x]);
         if (acc.b === null || better(x, acc.b)) acc.b = x;
         return acc;
       },
       retract(acc, x) {
         if (x == null) return acc;
-        const k = valueKey(x);
-        const e = acc.m[k];
+        const e = msGet(acc.m, x);
         if (!e) return acc; // retracting a value never added: nothing to undo (an upstream bug; keep going)
         if (--e[0] === 0) {
-          delete acc.m[k];
-          if (valueKey(acc.b) === k) rescan(acc);
+          msDelete(acc.m, x);
+          if (sameValue(acc.b, x)) rescan(acc);
         }
         return acc;
       },
       merge(a, b) {
-        for (const k in b.m) {
-          const eb = b.m[k]!;
-          const ea = a.m[k];
+        for (const eb of msEntries(b.m)) {
+          const ea = msGet(a.m, eb[1]);
           if (ea) ea[0] += eb[0];
-          else a.m[k] = [eb[0], eb[1]];
+          else msInsert<[number, unknown]>(a.m, eb[1], [eb[0], eb[1]]);
         }
         if (b.b !== null && (a.b === null || better(b.b, a.b))) a.b = b.b;
         return a;

@@ -18,6 +18,13 @@ export function valueKey(v: unknown): string {
   }
 }
 
+/** SQL equality of two values as multiset members (`valueKey(a) === valueKey(b)`), cheap for primitives. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'object' || typeof b === 'object' || Number.isNaN(a)) return valueKey(a) === valueKey(b);
+  return false;
+}
+
 /** A canonical key of several values (DISTINCT over more than one argument): unambiguous nesting. */
 export function tupleKey(values: readonly unknown[]): string {
   return 'j' + encodeNested(values);
