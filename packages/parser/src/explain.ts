@@ -164,7 +164,7 @@ function explainStatement(s: PlannedStatement): string {
     case 'Select':
       return `SELECT\n${explainNode(s.plan, '  ')}`;
     case 'Explain':
-      return explainStatement(s.target);
+      return `EXPLAIN ${explainStatement(s.target)}`;
     default:
       return assertNever(s);
   }

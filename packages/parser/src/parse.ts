@@ -49,7 +49,10 @@ export function parse(
   const file = opts.file;
   const diagnostics: Diagnostic[] = [];
   const lexed = T.sqlLexer.tokenize(sql);
+  // offsets of lexical errors: a statement containing one is not parsed (its syntax error would be noise)
+  const badOffsets: number[] = [];
   for (const e of lexed.errors) {
+    badOffsets.push(e.offset);
     const start = { line: e.line ?? 1, column: e.column ?? 1, offset: e.offset };
     const end = { line: start.line, column: start.column + e.length, offset: e.offset + e.length };
     const ch = sql.slice(e.offset, e.offset + e.length);
@@ -63,6 +66,12 @@ export function parse(
   }
   const tokens: IToken[] = [];
   for (const t of lexed.tokens) {
+    if (
+      t.tokenType === T.UnterminatedString ||
+      t.tokenType === T.UnterminatedQuotedIdentifier ||
+      t.tokenType === T.UnterminatedComment
+    )
+      badOffsets.push(t.startOffset);
     if (t.tokenType === T.UnterminatedString) {
       diagnostics.push(err('E102', 'unterminated string literal', tokenSpan(t, t, file), "close it with '"));
     } else if (t.tokenType === T.UnterminatedQuotedIdentifier) {
@@ -79,7 +88,14 @@ export function parse(
   const parser = sqlParser();
   parser.file = file;
   let chunk: IToken[] = [];
-  const flush = (): void => {
+  let chunkStart = 0;
+  const flush = (end: number): void => {
+    const start = chunkStart;
+    chunkStart = end;
+    if (badOffsets.some((o) => o >= start && o < end)) {
+      chunk = [];
+      return;
+    }
     if (chunk.length === 0) return;
     const first = chunk[0]!;
     if (!STARTERS.has(first.tokenType)) {
@@ -108,10 +124,10 @@ export function parse(
     chunk = [];
   };
   for (const t of tokens) {
-    if (t.tokenType === T.Semicolon) flush();
+    if (t.tokenType === T.Semicolon) flush(t.startOffset + 1);
     else chunk.push(t);
   }
-  flush();
+  flush(sql.length + 1);
   diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
   return { statements, diagnostics };
 }

@@ -717,10 +717,10 @@ export function bindAggCall(
   name: string,
 ): AggCall {
   const span = ast.span;
-  const args = ast.star ? [] : ast.args.map(bind);
   for (const a of ast.args) {
     if (containsAggregate(a, udfs)) fail('E403', 'aggregate calls cannot be nested', a.span);
   }
+  const args = ast.star ? [] : ast.args.map(bind);
   if (ast.star && ast.name !== 'COUNT') fail('E303', `${ast.name}(*) is not allowed; only COUNT(*)`, span);
   let filter: Expr | undefined;
   if (ast.filter) {

@@ -678,7 +678,7 @@ export class Planner {
     }
     const view = this.views.get(key);
     if (view) {
-      if (this.viewStack.includes(key)) fail('E210', `view '${name}' refers to itself`, span);
+      if (this.viewStack.includes(key)) fail('E601', `view '${name}' refers to itself`, span);
       this.viewStack.push(key);
       try {
         const { node } = this.query(view.query, EMPTY_ENV);

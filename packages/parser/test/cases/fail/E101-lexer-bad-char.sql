@@ -1,0 +1,2 @@
+-- fail: unexpected character '#'
+SELECT a # b FROM t;

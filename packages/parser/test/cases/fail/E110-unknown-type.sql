@@ -1,0 +1,2 @@
+-- fail: unknown type 'VARCAHR'
+CREATE SOURCE s (a VARCAHR) WITH (connector = 'file');

@@ -1,0 +1,5 @@
+-- fail: 'searches' is not a sink
+CREATE SOURCE searches (term VARCHAR, user_id BIGINT, ip VARCHAR, ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'searches.jsonl');
+CREATE SINK out WITH (connector = 'file', path = 'out.jsonl');
+INSERT INTO searches SELECT term, user_id, ip, ts FROM searches;

@@ -1,0 +1,5 @@
+-- fail: ORDER BY user_id needs a LIMIT on a stream
+CREATE SOURCE searches (term VARCHAR, user_id BIGINT, ip VARCHAR, ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'file', path = 'searches.jsonl');
+CREATE SINK out WITH (connector = 'file', path = 'out.jsonl');
+SELECT term, user_id FROM searches ORDER BY user_id;
