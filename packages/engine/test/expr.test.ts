@@ -1,4 +1,4 @@
-import type { DataType, Expr, Span } from '@darq/parser';
+import { compile, type DataType, type Expr, inputsOf, type LogicalNode, type Span } from '@darq/parser';
 import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
 // The expression factories are not exported from @darq/parser's index yet: imported by path meanwhile.
@@ -542,6 +542,97 @@ runCases('CAST between types; a failed cast is NULL', [
 ]);
 
 // ---------------------------------------------------------------------------------------------------------
+// Through SQL: what the parser's analyzer produces is what the compiler accepts (the contract, end to end)
+
+const SOURCE =
+  'CREATE SOURCE t (a INT, b BIGINT, d DOUBLE, s VARCHAR, ts TIMESTAMP(3), arr ARRAY<INT>, flag BOOLEAN, ' +
+  "m DECIMAL(10, 2)) WITH (connector = 'file', path = 't.jsonl', format = 'jsonl');";
+const ROW: Row = [7, 10, 2.5, 'Fever', T0, [1, 2], null, 0.1];
+
+function planOf(select: string): LogicalNode {
+  const r = compile(`${SOURCE}\n${select};`);
+  if (r.program === undefined)
+    throw new Error(`${select}: ${r.diagnostics.map((x) => x.message).join('; ')}`);
+  const st = r.program.statements[0]!;
+  if (st.kind !== 'Select') throw new Error('expected a SELECT');
+  return st.plan;
+}
+
+function find<K extends LogicalNode['kind']>(n: LogicalNode, kind: K): Extract<LogicalNode, { kind: K }> {
+  if (n.kind === kind) return n as Extract<LogicalNode, { kind: K }>;
+  for (const i of inputsOf(n)) {
+    try {
+      return find(i, kind);
+    } catch {}
+  }
+  throw new Error(`no ${kind} node in the plan`);
+}
+
+test('SQL expressions over t(a, b, d, s, ts, arr, flag, m) evaluate as Flink would', (t) => {
+  const cases: [string, unknown][] = [
+    ['a / 2', 3],
+    ['-a / 2', -3],
+    ['a % -3', 1],
+    ['d / 0', Number.POSITIVE_INFINITY],
+    ['a / d', 2.8],
+    ['m + 0.2', 0.3],
+    ['CAST(a AS DECIMAL(10, 2)) / 3', 2.3333333333333],
+    ["s LIKE 'Fe%' AND a BETWEEN 1 AND 9", true],
+    ['flag OR a > 5', true],
+    ['flag AND a > 5', null],
+    ['a IN (1, 2, 3)', false],
+    ['a NOT IN (1, 7)', false],
+    ["CASE WHEN a > 5 THEN 'big' ELSE 'small' END", 'big'],
+    ["CASE a WHEN 1 THEN 'one' WHEN 7 THEN 'seven' END", 'seven'],
+    ["s || '!' || CAST(a AS VARCHAR)", 'Fever!7'],
+    ['UPPER(s)', 'FEVER'],
+    ['CHAR_LENGTH(s)', 5],
+    ['SUBSTRING(s FROM 2 FOR 3)', 'eve'],
+    ["REGEXP_EXTRACT(s, 'e(v)e', 1)", 'v'],
+    ['HASH_CODE(s)', 67772004],
+    ['arr[2]', 2],
+    ['arr[3]', null],
+    ['CARDINALITY(arr)', 2],
+    ['EXTRACT(DOW FROM ts)', 7],
+    ['FLOOR(ts TO HOUR)', ms('2024-03-09T17:00:00')],
+    ['CEIL(ts TO DAY)', ms('2024-03-10T00:00:00')],
+    ["ts + INTERVAL '1' SECOND", T0 + 1000],
+    ["DATE_FORMAT(ts, 'yyyy-MM-dd''T''HH:mm')", '2024-03-09T17:05'],
+    ['CAST(ts AS VARCHAR)', '2024-03-09 17:05:42.123'],
+    ["CAST('2024-03-09 17:05:42.123' AS TIMESTAMP(3))", T0],
+    ["CAST('x' AS INT)", null],
+    ['TO_TIMESTAMP_LTZ(b, 0)', 10_000],
+    ["COALESCE(CAST(flag AS VARCHAR), 'unknown')", 'unknown'],
+    ['NULLIF(a, 7)', null],
+    ["IF(a > 1, 'y', 'n')", 'y'],
+    ['GREATEST(a, b)', 10],
+    ['ROUND(d)', 3],
+    ['ROUND(-d)', -3],
+    ['ROW(a, s)', [7, 'Fever']],
+    ['ARRAY[a, b]', [7, 10]],
+    ['FROM_UNIXTIME(b)', '1970-01-01 00:00:10'],
+    ['a IS NULL OR flag IS NULL', true],
+  ];
+  for (const [text, want] of cases) {
+    const e = find(planOf(`SELECT ${text} AS x FROM t`), 'Project').exprs[0]!;
+    t.deepEqual(compileExpr(e)(ROW), want, `${text}\n${exprToJs(e)}`);
+  }
+});
+
+test('SQL WHERE clauses compile to predicates that keep TRUE only', (t) => {
+  const rows: Row[] = [ROW, [null, 1, 0, 'flu', 0, [], true, 1], [3, 2, 9.5, null, 0, null, false, 2]];
+  const keep = (where: string) => {
+    const p = compilePredicate(find(planOf(`SELECT a FROM t WHERE ${where}`), 'Filter').predicate);
+    return rows.map(p);
+  };
+  t.deepEqual(keep("s LIKE '%e%'"), [true, false, false]);
+  t.deepEqual(keep('a > 1'), [true, false, true]);
+  t.deepEqual(keep('NOT (a > 5)'), [false, false, true]);
+  t.deepEqual(keep('flag IS NOT TRUE'), [true, false, true]);
+  t.deepEqual(keep("s IN ('Fever', 'flu')"), [true, true, false]);
+});
+
+// ---------------------------------------------------------------------------------------------------------
 // UDFs, laziness, predicates, projections, clocks, compile-time errors
 
 test('UDFs: looked up at compile time, NULLs passed through, failures name the function and the row', (t) => {
@@ -904,7 +995,11 @@ testProp(
     const wantTrunc = decimalReference(x, digits, 'trunc');
     fc.pre(!Number.isNaN(wantRound));
     t.is(compileExpr(d('ROUND', col(0, T.double), col(1)))([x, digits]), wantRound, `ROUND(${x}, ${digits})`);
-    t.is(compileExpr(d('TRUNCATE', col(0, T.double), col(1)))([x, digits]), wantTrunc, `TRUNCATE(${x}, ${digits})`);
+    t.is(
+      compileExpr(d('TRUNCATE', col(0, T.double), col(1)))([x, digits]),
+      wantTrunc,
+      `TRUNCATE(${x}, ${digits})`,
+    );
   },
   { numRuns: 1000 },
 );

@@ -437,10 +437,18 @@ function math(f: string, arity = 1): Builtin {
 const bothInteger = (e: Call) => isInteger(e.args[0]!.type) && isInteger(e.args[1]!.type);
 const anyDecimal = (e: Call) => e.args.some((a) => a.type.kind === 'DECIMAL');
 
+/**
+ * A DECIMAL(p, s) result is carried as a double rounded half-up to s decimals, so that 0.1 + 0.2 is 0.3 and
+ * a division has the scale the analyzer gave it.
+ */
+function toScale(e: Call, code: string): string {
+  return e.type.kind === 'DECIMAL' && e.type.scale <= 15 ? `h.round(${code}, ${e.type.scale})` : code;
+}
+
 function arithmetic(op: '+' | '-' | '*'): Builtin {
   // `+ 0` turns -0 into 0 for exact results (Java ints have no negative zero).
   return strict(2, 2, (a, e) =>
-    op === '*' && isInteger(e.type) ? `(${a[0]} * ${a[1]} + 0)` : `(${a[0]} ${op} ${a[1]})`,
+    op === '*' && isInteger(e.type) ? `(${a[0]} * ${a[1]} + 0)` : toScale(e, `(${a[0]} ${op} ${a[1]})`),
   );
 }
 
@@ -458,7 +466,7 @@ function division(op: '/' | '%'): Builtin {
       }
       if (anyDecimal(e) && e.args.every((a) => a.type.kind !== 'DOUBLE')) {
         // DECIMAL is exact: dividing by zero has no value (NULL), where DOUBLE gives ±Infinity/NaN.
-        return c.strict(e, b, (a) => `${a[1]} === 0 ? null : ${a[0]} ${js} ${a[1]}`, true);
+        return c.strict(e, b, (a) => `${a[1]} === 0 ? null : ${toScale(e, `${a[0]} ${js} ${a[1]}`)}`, true);
       }
       return c.strict(e, b, (a) => `(${a[0]} ${js} ${a[1]})`);
     },
