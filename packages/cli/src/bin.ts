@@ -1,16 +1,18 @@
 import { Command, Option } from 'commander';
-import { demoCommand } from './commands/demo.ts';
-import { generateCommand } from './commands/generate.ts';
-import { type Io, runCommand } from './commands/run.ts';
-import { CliError, EXIT_RUNTIME } from './errors.ts';
+import type { Io } from './commands/run.ts';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.ts';
 
+// Commands are imported when they run, so `darq --help` does not load the engine.
 const io: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   isTty: Boolean(process.stderr.isTTY),
+  stdoutIsTty: Boolean(process.stdout.isTTY),
 };
 
 const collect = (v: string, prev: string[]) => [...prev, v];
+
+const EXIT_CODES = 'Exit codes: 0 ok, 1 runtime failure, 2 usage or SQL error, 3 too many bad input records.';
 
 const program = new Command()
   .name('darq')
@@ -18,6 +20,7 @@ const program = new Command()
     'Streaming SQL with exactly-once results, every stateful stage a durable, recoverable DARQ participant in SQLite.',
   )
   .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
   .addHelpText(
     'after',
     `
@@ -26,8 +29,11 @@ Examples:
   $ darq generate search-trace --events 1000000 --out searches.jsonl
   $ darq run queries/paper/search-trends.sql --input searches=searches.jsonl --state st
   $ kill -9 <pid>; darq run queries/paper/search-trends.sql --input searches=searches.jsonl --state st   # resumes
+  $ darq explain queries/tutorial/clicks_per_minute.sql --format svg > plan.svg
+  $ darq test queries/tutorial
+  $ darq sql
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage or SQL error, 3 too many bad input records.`,
+${EXIT_CODES}`,
   );
 
 program
@@ -36,7 +42,7 @@ program
   .argument('<file.sql>', 'the script to run')
   .option(
     '--state <dir>',
-    'durable state directory: re-run with the same one after a crash to resume exactly once',
+    'durable state directory: re-run with the same one after a crash to resume exactly once (default: a temporary dir)',
   )
   .option(
     '--input <name=path>',
@@ -58,12 +64,24 @@ program
       .default('process'),
   )
   .option('--parallelism <n>', 'participants per stateful stage, hash-partitioned by key', '1')
-  .option('--workers <n>', 'worker processes (one SQLite file each)', '1')
+  .option('--workers <n>', 'worker processes (one SQLite file each); only 1 for now', '1')
+  .option('--cluster <file>', 'cluster file naming workers and the finder (not available yet)')
+  .option('--tentative <path>', 'also write rows at once, with retraction markers (not available yet)')
   .option(
     '--max-bad-records <n>',
-    'stop with exit code 3 once more input records than this could not be read',
+    'stop with exit code 3 once more input records than this could not be read (default: unlimited)',
   )
   .option('--dead-letter <path>', 'file for unreadable input records (default: <state>/dead-letters.jsonl)')
+  .addOption(
+    new Option(
+      '--format <fmt>',
+      'rows of a bare SELECT and stdout sinks: table, jsonl or csv (default: table on a terminal, else jsonl)',
+    ).choices(['table', 'jsonl', 'csv']),
+  )
+  .option(
+    '--metrics-port <port>',
+    'serve Prometheus metrics on http://127.0.0.1:<port>/metrics while running',
+  )
   .option('-q, --quiet', 'no summary line')
   .option('-v, --verbose', 'print the physical plan before running')
   .addHelpText(
@@ -71,39 +89,135 @@ program
     `
 Examples:
   $ darq run queries/paper/search-trends.sql --input searches=searches.jsonl --output region_counts=out.jsonl --state st
-  $ darq run q.sql --persistence machine --checkpoint-interval 10 --state st`,
+  $ darq run q.sql --persistence machine --checkpoint-interval 10 --state st
+  $ darq run q.sql --output alerts=- --format csv          # a sink to stdout as CSV
+  $ darq run q.sql --metrics-port 9464 --state st          # scrape http://127.0.0.1:9464/metrics
+
+Results go to stdout (or the sinks' files); the summary line and progress go to stderr.
+${EXIT_CODES}`,
   )
   .action(async (file: string, flags) => {
+    const { runCommand } = await import('./commands/run.ts');
     await runCommand(file, flags, io);
   });
 
 program
-  .command('generate')
-  .description('write a seeded data set')
-  .argument('<kind>', "search-trace (the DARQ paper's search-trend trace)")
-  .option('--events <n>', 'number of events')
-  .option('--seconds <s>', 'length of the trace in event time')
-  .option('--rate <r>', 'events per second of event time', '50000')
-  .option('--seed <s>', 'random seed', '1')
-  .option('--preset <name>', 'events-50k | events-10k-long | events-250k')
-  .requiredOption('--out <path>', 'output JSONL file')
+  .command('explain')
+  .description(
+    'show the plan: logical tree, stages, participants, state, partitioning, changelog, watermarks, commit boundary',
+  )
+  .argument('<file.sql>', 'the script to explain (nothing is run)')
+  .addOption(
+    new Option('--format <fmt>', 'output format').choices(['text', 'json', 'dot', 'svg']).default('text'),
+  )
+  .option('--parallelism <n>', 'plan with this many participants per stateful stage', '1')
+  .option('--no-speculative', 'plan for a run with --no-speculative')
   .addHelpText(
     'after',
-    '\nExample:\n  $ darq generate search-trace --events 2000000 --rate 50000 --seed 7 --out searches.jsonl',
+    `
+Examples:
+  $ darq explain queries/tutorial/clicks_per_minute.sql
+  $ darq explain q.sql --format json | jq '.stages[].state'
+  $ darq explain q.sql --format svg > plan.svg       # rendered in-process (Graphviz compiled to WASM)
+  $ darq explain q.sql --format dot | dot -Tpng > plan.png`,
   )
-  .action((kind: string, flags) => generateCommand(kind, flags, io.stderr));
+  .action(async (file: string, flags) => {
+    const { explainCommand } = await import('./commands/explain.ts');
+    await explainCommand(file, flags, io);
+  });
+
+program
+  .command('test')
+  .description('golden runner: run every .sql under DIR and compare its sinks with the expected files')
+  .argument('<dir>', 'a directory (searched recursively) or one .sql file')
+  .option('--update', 'rewrite the expected files with the actual output')
+  .option('--filter <text>', 'only the .sql files whose path contains this text')
+  .addHelpText(
+    'after',
+    `
+Layout (for x.sql):
+  <sink>.expected.jsonl    expected rows of sink <sink> (e.g. queries/tutorial/clicks_per_minute.expected.jsonl)
+  x.expected.jsonl         expected rows of a bare SELECT (or of x.sql's only sink)
+  -- fail: <text>          a header line: the script must fail with an error containing <text>
+Rows compare as multisets of JSON values (line and key order ignored). Outputs go to a temporary dir.
+
+Examples:
+  $ darq test queries/tutorial
+  $ darq test queries/tutorial --filter sliding --update`,
+  )
+  .action(async (dir: string, flags) => {
+    const { testCommand } = await import('./commands/test.ts');
+    await testCommand(dir, flags, io);
+  });
+
+program
+  .command('generate')
+  .description('write a seeded data set as JSONL')
+  .argument(
+    '<kind>',
+    "search-trace (the DARQ paper's search-trend trace) or nexmark (persons, auctions, bids)",
+  )
+  .option('--events <n>', 'number of events')
+  .option('--seconds <s>', 'length of the trace in event time (search-trace)')
+  .option('--rate <r>', 'events per second of event time (default: 50000 search-trace, 10000000 nexmark)')
+  .option('--seed <s>', "random seed (default: 1 for search-trace; NEXMark's seeded defaults for nexmark)")
+  .option('--preset <name>', 'search-trace only: events-50k | events-10k-long | events-250k')
+  .option('--out <path>', 'output JSONL file')
+  .addHelpText(
+    'after',
+    `
+nexmark writes one JSON object per line: {"kind":"person"|"auction"|"bid", …the entity's fields}, with
+dateTime (and an auction's expires) in epoch milliseconds.
+
+Examples:
+  $ darq generate search-trace --events 2000000 --rate 50000 --seed 7 --out searches.jsonl
+  $ darq generate nexmark --events 100000 --rate 1000 --out nexmark.jsonl`,
+  )
+  .action(async (kind: string, flags) => {
+    const { generateCommand } = await import('./commands/generate.ts');
+    await generateCommand(kind, flags, io);
+  });
+
+program
+  .command('sql')
+  .description('interactive shell: statements end with ;  \\help, \\explain <query>, \\q')
+  .option('--history <file>', 'history file (default: ~/.darq_history)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ darq sql
+  darq> CREATE SOURCE clicks (user_id VARCHAR, url VARCHAR, ts TIMESTAMP(3))
+   ...>   WITH (connector = 'file', path = 'queries/tutorial/clicks.jsonl');
+  darq> SELECT user_id, url FROM clicks WHERE user_id = 'alice';
+  darq> \\explain SELECT COUNT(*) AS n FROM clicks GROUP BY user_id;`,
+  )
+  .action(async (flags) => {
+    const { sqlCommand } = await import('./commands/sql.ts');
+    await sqlCommand(flags, io);
+  });
 
 program
   .command('demo')
   .description("generate the DARQ paper's search trace and run queries/paper/search-trends.sql over it")
   .option('--events <n>', 'events to generate', '500000')
   .option('--dir <dir>', 'working directory for the demo', '.darq-demo')
-  .action(async (flags) => demoCommand(flags, io));
+  .addHelpText('after', '\nExample:\n  $ darq demo --events 100000')
+  .action(async (flags) => {
+    const { demoCommand } = await import('./commands/demo.ts');
+    await demoCommand(flags, io);
+  });
+
+for (const c of program.commands) c.exitOverride();
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CliError) {
+  const ce = e as { code?: string; exitCode?: number };
+  if (typeof ce.code === 'string' && ce.code.startsWith('commander.')) {
+    // commander already printed the message (or the help / version text).
+    process.exitCode = ce.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (e instanceof CliError) {
     if (!e.reported || e.message) process.stderr.write(`darq: error: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else {

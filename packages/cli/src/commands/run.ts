@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError, Job, type RunSummary } from '@darq/engine';
+import { EngineError, Job, type Progress, type RunSummary } from '@darq/engine';
 import { CliError, EXIT_BAD_RECORDS, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
+import { type RowFormat, RowPrinter } from '../render/rows.ts';
 import { progressLine, summaryLine } from '../render/summary.ts';
 import { compileFile } from './compile.ts';
 
@@ -19,12 +20,19 @@ export interface RunFlags {
   deadLetter?: string;
   quiet?: boolean;
   verbose?: boolean;
+  format?: string;
+  metricsPort?: string;
+  tentative?: string;
+  cluster?: string;
 }
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** stderr is a terminal: show the live progress line. */
   isTty: boolean;
+  /** stdout is a terminal: rows default to a table. */
+  stdoutIsTty?: boolean;
 }
 
 function pairs(list: string[], flag: string): Record<string, string> {
@@ -52,6 +60,20 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   if (persistence !== 'process' && persistence !== 'machine') {
     throw new CliError(EXIT_USAGE, `--persistence expects 'process' or 'machine', got '${persistence}'`);
   }
+  if (flags.tentative !== undefined)
+    throw new CliError(
+      EXIT_USAGE,
+      '--tentative is not available yet: the engine has no tentative output stream; sinks write committed rows only',
+    );
+  if (flags.cluster !== undefined)
+    throw new CliError(EXIT_USAGE, '--cluster is not available yet (multi-worker runs); run on one worker');
+  const format = rowFormat(flags.format, io);
+  const metricsPort = intFlag(flags.metricsPort, '--metrics-port', 1);
+  if (metricsPort !== undefined && metricsPort > 65535)
+    throw new CliError(
+      EXIT_USAGE,
+      `--metrics-port expects a port number 1..65535, got '${flags.metricsPort}'`,
+    );
   const workers = intFlag(flags.workers, '--workers', 1) ?? 1;
   if (workers > 1) {
     throw new CliError(
@@ -62,6 +84,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const temporaryState = flags.state === undefined;
   const stateDir = flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-'));
   const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
+  const printer = new RowPrinter(format, io.stdout);
   let job: Job;
   try {
     job = await Job.create(program, {
@@ -77,7 +100,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         : {}),
       ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
       ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
-      stdout: io.stdout,
+      stdout: (text) => printer.write(text),
     });
   } catch (e) {
     if (e instanceof EngineError && e.domain === 'user')
@@ -85,6 +108,11 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     throw e;
   }
   if (flags.verbose) io.stderr(`${job.explainStages()}\n`);
+  const metrics =
+    metricsPort === undefined
+      ? undefined
+      : await (await import('../metrics.ts')).MetricsServer.start(metricsPort);
+  if (metrics && flags.verbose) io.stderr(`darq: metrics on http://127.0.0.1:${metricsPort}/metrics\n`);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
@@ -94,8 +122,16 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   try {
     summary = await job.run({
       signal: abort.signal,
-      ...(showProgress ? { onProgress: (p) => io.stderr(`\r\x1b[2K${progressLine(p)}`) } : {}),
+      ...(showProgress || metrics
+        ? {
+            onProgress: (p: Progress) => {
+              metrics?.update(p);
+              if (showProgress) io.stderr(`\r\x1b[2K${progressLine(p)}`);
+            },
+          }
+        : {}),
     });
+    printer.end();
   } catch (e) {
     if (e instanceof EngineError) {
       throw new CliError(e.domain === 'user' ? EXIT_USAGE : EXIT_RUNTIME, e.message);
@@ -105,6 +141,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     if (showProgress) io.stderr('\r\x1b[2K');
+    await metrics?.close();
   }
   if (!flags.quiet) io.stderr(`${summaryLine(summary, temporaryState ? undefined : stateDir)}\n`);
   if (temporaryState && !summary.stopped && summary.badRecords === 0)
@@ -116,4 +153,10 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     );
   }
   return summary;
+}
+
+function rowFormat(v: string | undefined, io: Io): RowFormat {
+  if (v === undefined) return io.stdoutIsTty ? 'table' : 'jsonl';
+  if (v === 'table' || v === 'jsonl' || v === 'csv') return v;
+  throw new CliError(EXIT_USAGE, `--format expects table, jsonl or csv, got '${v}'`);
 }

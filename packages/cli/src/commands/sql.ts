@@ -1,0 +1,1 @@
+export async function sqlCommand(_flags: unknown, _io: unknown): Promise<void> {}
