@@ -54,6 +54,59 @@ test('SplittableRandom matches the JDK 17 test vectors of specs/nexmark.md §2.9
   );
 });
 
+const MASK64 = (1n << 64n) - 1n;
+
+/** SplittableRandom written directly from §2.9 on BigInt: slow, obviously right. */
+class BigIntSplittable {
+  private s: bigint;
+  constructor(seed: bigint) {
+    this.s = BigInt.asUintN(64, seed);
+  }
+  private step(): bigint {
+    this.s = (this.s + 0x9e3779b97f4a7c15n) & MASK64;
+    return this.s;
+  }
+  nextInt(): number {
+    let z = this.step();
+    z = ((z ^ (z >> 33n)) * 0x62a9d9ed799705f5n) & MASK64;
+    return Number(BigInt.asIntN(32, (((z ^ (z >> 28n)) * 0xcb24d0a5c88c35b3n) & MASK64) >> 32n));
+  }
+  mix64(): bigint {
+    let z = this.step();
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+    return z ^ (z >> 31n);
+  }
+  nextDouble(): number {
+    return Number(this.mix64() >> 11n) * 2 ** -53;
+  }
+  nextLong(): bigint {
+    return BigInt.asIntN(64, this.mix64());
+  }
+}
+
+testProp(
+  'SplittableRandom on uint32 halves agrees with a BigInt transcription of §2.9',
+  [
+    fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }),
+    fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 200 }),
+  ],
+  (t, seed, ops) => {
+    const ours = JavaSplittableRandom.fromSeed(seed);
+    const ref = new BigIntSplittable(seed);
+    for (const op of ops) {
+      if (op === 0) t.is(ours.nextInt(), ref.nextInt());
+      else if (op === 1) t.is(ours.nextDouble(), ref.nextDouble());
+      else t.is(ours.nextLongBig(), ref.nextLong());
+    }
+    t.is(
+      BigInt(ours.hi) * 2n ** 32n + BigInt(ours.lo),
+      BigInt.asUintN(64, seed + BigInt(ops.length) * 0x9e3779b97f4a7c15n),
+    );
+  },
+  { numRuns: 200 },
+);
+
 test('NEXMark static tables match the seed 1/2 spot checks', (t) => {
   const s = nexmarkStaticTables();
   t.is(s.pool.length, 1048576);

@@ -454,7 +454,10 @@ export class NexmarkGenerator {
   /** Upstream `timestampForEvent(k)`: baseTime + trunc(trunc(k·delayUs) / 1000). */
   private timestampOf(k: number): number {
     const x = Math.trunc(k * this.delayUs);
-    return this.baseTime + (x - (x % 1000)) / 1000;
+    // floor(x / 1000) without fmod; the correction makes it exact for every integer x < 2^53.
+    let q = Math.floor(x / 1000);
+    if (q * 1000 > x) q--;
+    return this.baseTime + q;
   }
 
   private nextEvent(): NexmarkEvent {

@@ -27,6 +27,14 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   M[0] = ((t / TWO_32) >>> 0) + ((p1 / 65536) >>> 0) + Math.imul(ah, bl) + Math.imul(al, bh);
 }
 
+/** High 32 bits of the low 64 bits of (ah:al) * (bh:bl), as a signed int32; see mul64. */
+function mul64High(ah: number, al: number, bh: number, bl: number): number {
+  const p0 = al * (bl & 0xffff);
+  const p1 = al * (bl >>> 16);
+  const t = p0 + (p1 & 0xffff) * 65536;
+  return (((t / TWO_32) >>> 0) + ((p1 / 65536) >>> 0) + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
+}
+
 const GAMMA_HI = 0x9e3779b9;
 const GAMMA_LO = 0x7f4a7c15;
 
@@ -89,8 +97,7 @@ export class JavaSplittableRandom {
     zl = M[1]!;
     zl = (zl ^ ((zl >>> 28) | (zh << 4))) >>> 0;
     zh = (zh ^ (zh >>> 28)) >>> 0;
-    mul64(zh, zl, 0xcb24d0a5, 0xc88c35b3);
-    return M[0]! | 0;
+    return mul64High(zh, zl, 0xcb24d0a5, 0xc88c35b3);
   }
 
   /** mix64 of the next seed, left in M[0]:M[1]. */
