@@ -20,4 +20,4 @@ export {
 } from './job.ts';
 export type { JobGraph, StageSpec } from './physical/graph.ts';
 export { END_WATERMARK, type Row } from './runtime/batch.ts';
-export type { Progress } from './runtime/scheduler.ts';
+export { type Progress, SimulatedCrash } from './runtime/scheduler.ts';

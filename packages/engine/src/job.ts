@@ -157,7 +157,13 @@ export class Job {
     return lines.join('\n');
   }
 
-  async run(hooks: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}): Promise<RunSummary> {
+  /**
+   * Runs the job until its input ends (bounded sources), the signal aborts (after a final commit), or too many
+   * bad records. Resumes from the state dir when it holds an earlier run of the same plan.
+   */
+  async run(
+    hooks: { signal?: AbortSignal; onProgress?: (p: Progress) => void; crashAfterVersions?: number } = {},
+  ): Promise<RunSummary> {
     const opts = this.options;
     const stateDir = path.resolve(opts.stateDir);
     try {
@@ -176,6 +182,7 @@ export class Job {
       workerId: 'w0',
       persistence: runtimeOptions.persistence,
     });
+    let crashed = false;
     try {
       const previous = worker.getMeta('plan');
       if (previous !== undefined && previous !== this.fingerprint) {
@@ -206,12 +213,22 @@ export class Job {
       scheduler.open();
       const started = performance.now();
       const max = opts.maxBadRecords;
-      await scheduler.run({
-        signal: hooks.signal,
-        onProgress: hooks.onProgress,
-        shouldStop: () =>
-          max !== undefined && rt.counters.badRecords > max ? 'too-many-bad-records' : undefined,
-      });
+      try {
+        await scheduler.run({
+          signal: hooks.signal,
+          onProgress: hooks.onProgress,
+          shouldStop: () =>
+            max !== undefined && rt.counters.badRecords > max ? 'too-many-bad-records' : undefined,
+          ...(hooks.crashAfterVersions !== undefined ? { crashAfterVersions: hooks.crashAfterVersions } : {}),
+        });
+      } catch (e) {
+        // Leave everything as a killed process would: the open version is lost, written files stay as they are.
+        crashed = true;
+        worker.abandon();
+        for (const s of sources) s.close();
+        for (const o of others) o.close();
+        throw e;
+      }
       const c = rt.counters;
       const summary: RunSummary = {
         eventsIn: c.eventsIn,
@@ -228,7 +245,7 @@ export class Job {
       for (const o of others) o.close();
       return summary;
     } finally {
-      worker.close();
+      if (!crashed) worker.close();
     }
   }
 

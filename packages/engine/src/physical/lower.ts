@@ -13,6 +13,7 @@ import { type Aggregator, createAggregator, type UdafModule } from '../aggregate
 import { PlanError } from '../errors.ts';
 import { type CompileOptions, compileExpr, compilePredicate, compileProjection } from '../expr/index.ts';
 import { CalcOperator } from '../operators/calc.ts';
+import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import type { Row } from '../runtime/batch.ts';
 import type { EdgeSpec, JobGraph, OperatorSpec, StageSpec } from './graph.ts';
@@ -201,9 +202,6 @@ export class Lowerer {
         return { stage: c.stage, schema: node.schema };
       }
       case 'WindowAggregate': {
-        if (node.window.kind === 'SESSION') {
-          throw new PlanError('UNSUPPORTED', 'SESSION window aggregates are not supported by the engine yet');
-        }
         if (node.emit === 'changes') {
           throw new PlanError(
             'UNSUPPORTED',
@@ -229,17 +227,13 @@ export class Lowerer {
         this.push(stage, {
           id,
           name: label,
-          state: 'accumulators per (pane, key)',
-          create: () =>
-            new WindowAggregateOperator(
-              id,
-              label,
-              win,
-              timeOf,
-              keyOf,
-              makeAggs(),
-              late ? `late:${late}` : undefined,
-            ),
+          state: win.kind === 'SESSION' ? 'open sessions per key' : 'accumulators per (pane, key)',
+          create: () => {
+            const side = late ? `late:${late}` : undefined;
+            return win.kind === 'SESSION'
+              ? new SessionAggregateOperator(id, label, win.gapMs!, timeOf, keyOf, makeAggs(), side)
+              : new WindowAggregateOperator(id, label, win, timeOf, keyOf, makeAggs(), side);
+          },
         });
         if (late) stage.sides.push({ name: `late:${late}`, to: this.lateSinkStage(late, c.schema).id });
         stage.schema = node.schema;

@@ -19,6 +19,19 @@ export interface SchedulerHooks {
   readonly progressEveryMs?: number;
   /** Stop when this returns a reason (e.g. too many bad records); the run still ends with a commit. */
   readonly shouldStop?: () => string | undefined;
+  /**
+   * Testing aid: throw SimulatedCrash once this many versions have committed and the next one holds
+   * uncommitted work — the caller then abandons the worker as a killed process would leave it.
+   */
+  readonly crashAfterVersions?: number;
+}
+
+/** Thrown by the scheduler when `crashAfterVersions` is reached. */
+export class SimulatedCrash extends Error {
+  constructor(versions: number) {
+    super(`simulated crash after ${versions} versions`);
+    this.name = 'SimulatedCrash';
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +92,13 @@ export class Scheduler {
       for (const p of this.others) if (p.run()) progressed = true;
       if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
       if (progressed) this.dirty = true;
+      if (
+        hooks.crashAfterVersions !== undefined &&
+        this.dirty &&
+        this.rt.counters.versions >= hooks.crashAfterVersions
+      ) {
+        throw new SimulatedCrash(this.rt.counters.versions);
+      }
       const now = performance.now();
       if (this.dirty && (!progressed || now - this.lastCommit >= interval)) this.commit();
       if (this.done && !this.dirty) break;

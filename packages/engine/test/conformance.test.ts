@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compile } from '@darq/parser';
+import test from 'ava';
+import { type ArroyoCase, arroyoCases, renderQuery } from '../../../queries/conformance/arroyo/manifest.ts';
+import { compareOutput, splitLines } from '../../../queries/harness/compare.ts';
+import { Job, type JobOptions, SimulatedCrash } from '../src/index.ts';
+
+/**
+ * The Arroyo conformance cases, each run three ways against the same golden (comparison rules of the shared
+ * README): straight; with a commit after every step and 32-row source batches (as Arroyo's harness batches);
+ * and killed mid-run — the worker abandoned with its open version lost, as after SIGKILL — then resumed.
+ */
+const groups = new Set((process.env.DARQ_CONFORMANCE ?? 'part1').split(','));
+
+async function runCase(c: ArroyoCase, dir: string, extra: Partial<JobOptions>, crashAfterVersions?: number) {
+  const out = path.join(dir, 'out.json');
+  const sql = renderQuery(c, out);
+  const { program, diagnostics } = compile(sql, { file: c.query });
+  if (!program)
+    throw new Error(
+      diagnostics.map((d) => `${d.span.start.line}:${d.span.start.column} ${d.message}`).join('\n'),
+    );
+  const options: JobOptions = { stateDir: path.join(dir, 'state'), baseDir: path.dirname(c.query), ...extra };
+  let crashed = false;
+  if (crashAfterVersions !== undefined) {
+    const job = await Job.create(program, options);
+    try {
+      await job.run({ crashAfterVersions });
+    } catch (e) {
+      if (!(e instanceof SimulatedCrash)) throw e;
+      crashed = true;
+    }
+  }
+  const job = await Job.create(program, options);
+  const summary = await job.run();
+  return { lines: splitLines(fs.readFileSync(out, 'utf8')), summary, crashed };
+}
+
+for (const c of arroyoCases) {
+  if (!groups.has(c.group)) continue;
+  test(`arroyo ${c.name}: straight, frequent commits, killed and resumed`, async (t) => {
+    const golden = splitLines(fs.readFileSync(c.golden, 'utf8'));
+    const ways: [string, Partial<JobOptions>, number | undefined][] = [
+      ['straight', {}, undefined],
+      ['frequent commits', { checkpointIntervalMs: 0, batchSize: 32 }, undefined],
+      ['killed mid-run', { checkpointIntervalMs: 0, batchSize: 32 }, 3],
+    ];
+    for (const [way, extra, crashAt] of ways) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `darq-conf-${c.name}-`));
+      const r = await runCase(c, dir, extra, crashAt);
+      const verdict = compareOutput(r.lines, golden, c.pk);
+      t.true(verdict.ok, `${way}: ${verdict.message}`);
+      if (crashAt !== undefined) t.true(r.crashed, `${way}: the run ended before the simulated crash point`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
