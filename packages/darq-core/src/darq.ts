@@ -9,6 +9,7 @@ import {
   type Lsn,
   type ParticipantId,
   type StepStatus,
+  type Version,
 } from './types.ts';
 import type { Worker } from './worker.ts';
 
@@ -22,6 +23,14 @@ export interface WorkerContext {
   peekLsn(): number;
   local(id: ParticipantId): Darq | undefined;
   commit(): unknown;
+  /** Called after a step appended OUT entries. */
+  outAppended(darq: Darq): void;
+}
+
+/** An OUT entry waiting in the outbox, with the version that appended it. */
+export interface OutEntry extends DarqMessage {
+  readonly dest: ParticipantId;
+  readonly version: Version;
 }
 
 const INVALID_STEP = Symbol('invalid step');
@@ -97,6 +106,7 @@ export class Darq {
     const pid = this.pid;
     const lsnBefore = ctx.peekLsn();
     let notify: Array<Darq | number> | undefined;
+    let outs = false;
     try {
       store.atomically(() => {
         for (let i = 0; i < consumed.length; i++) {
@@ -119,6 +129,7 @@ export class Darq {
           const target = a.op === 'self' ? this : ctx.local(a.dest as string);
           if (target === undefined) {
             store.append(lsn, pid, EntryKind.OUT, a.dest, a.body, version);
+            outs = true;
           } else {
             store.append(lsn, target.pid, EntryKind.IN, null, a.body, version);
             if (target.listeners.length > 0) (notify ??= []).push(target, lsn);
@@ -133,6 +144,7 @@ export class Darq {
     if (notify !== undefined) {
       for (let i = 0; i < notify.length; i += 2) (notify[i] as Darq).emitAppend(notify[i + 1] as Lsn);
     }
+    if (outs) ctx.outAppended(this);
     return 'SUCCESS';
   }
 
@@ -227,13 +239,18 @@ export class Darq {
   }
 
   /** OUT entries not yet acknowledged by their destination, in LSN order (the outbox). */
-  pendingOutputs(
-    afterLsn: Lsn = 0 as Lsn,
-    limit = 1024,
-  ): Array<DarqMessage & { readonly dest: ParticipantId }> {
-    return this.store.live(this.pid, EntryKind.OUT, afterLsn, limit) as unknown as Array<
-      DarqMessage & { readonly dest: ParticipantId }
-    >;
+  pendingOutputs(afterLsn: Lsn = 0 as Lsn, limit = 1024): OutEntry[] {
+    return this.store.live(this.pid, EntryKind.OUT, afterLsn, limit) as unknown as OutEntry[];
+  }
+
+  /**
+   * Records that the destination durably received the OUT entry `lsn` (its enqueue is committed there):
+   * the entry leaves the outbox, and the file once this version is committed. False if it is not pending.
+   */
+  acknowledge(lsn: Lsn): boolean {
+    this.checkLive();
+    const version = this.ctx.touch();
+    return this.store.acknowledge(this.pid, lsn, version);
   }
 
   /** Calls `listener(lsn)` synchronously after each IN entry appended to this DARQ; returns unsubscribe. */

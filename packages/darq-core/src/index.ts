@@ -1,4 +1,4 @@
-export { Darq } from './darq.ts';
+export { Darq, type OutEntry } from './darq.ts';
 export { DarqError, type ErrorDomain } from './errors.ts';
 export type { DarqProcessor, ProcessorCapabilities, ProcessorClientOptions } from './processor.ts';
 export { ColocatedProcessorClient } from './processor.ts';

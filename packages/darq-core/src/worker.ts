@@ -50,6 +50,7 @@ export class Worker {
   private readonly persistedSubject = new Subject<Version>();
   private readonly rolledBackSubject = new Subject<Version>();
   private readonly darqs = new Map<ParticipantId, Darq>();
+  private outListeners: Array<(darq: Darq) => void> = [];
   private persistedVersion: number;
   private cutVersion: number;
   private nextLsn: number;
@@ -82,6 +83,9 @@ export class Worker {
       peekLsn: () => this.nextLsn,
       local: (id: ParticipantId) => this.darqs.get(id),
       commit: () => this.commit(),
+      outAppended: (darq: Darq) => {
+        for (const l of this.outListeners) l(darq);
+      },
     };
     this.loadParticipants();
   }
@@ -145,6 +149,14 @@ export class Worker {
     const darq = new Darq(this, this.ctx, id, pid);
     this.darqs.set(id, darq);
     return darq;
+  }
+
+  /** Calls `listener` after each step that appended OUT entries (the outbox uses it); returns unsubscribe. */
+  onOutAppend(listener: (darq: Darq) => void): () => void {
+    this.outListeners = [...this.outListeners, listener];
+    return () => {
+      this.outListeners = this.outListeners.filter((l) => l !== listener);
+    };
   }
 
   participantIds(): ParticipantId[] {
@@ -250,6 +262,11 @@ export class Worker {
   /** Number of log rows physically in the file (consumed entries vanish once committed). */
   entryCount(): number {
     return this.store.entryCount();
+  }
+
+  /** Bytes of the file that hold data (free pages, which SQLite reuses, excluded). */
+  bytesInUse(): number {
+    return this.store.bytesInUse();
   }
 
   /** Commits the open version and closes the file. */

@@ -458,3 +458,53 @@ test('the colocated client replays STATE, then unconsumed inputs in order, then 
   t.is(p.log.at(-1), 'in:stop');
   client.stop();
 });
+
+/**
+ * A processor loop that consumes its input, re-emits a continuation, keeps a counter in keyed state and
+ * every 100 steps replaces its STATE snapshot; OUT entries to a remote peer are acknowledged as they go.
+ * Returns the file size (pages in use) and live row counts at the half and at the end.
+ */
+function compactionRun(w: Worker, steps: number, lagCut: boolean) {
+  const q = w.participant('loop');
+  const inc = q.registerProcessor();
+  q.enqueue('seed', 0, [enc('0')]);
+  const body = new Uint8Array(2000).fill(7);
+  let half = { rows: 0, bytes: 0 };
+  for (let i = 1; i <= steps; i++) {
+    const [m] = q.pendingInputs(0 as Lsn, 1);
+    if (m === undefined) throw new Error(`step ${i}: no input`);
+    const b = new StepBuilder().consume(m.lsn).self(body).put('s', 'n', i).send('remote', body);
+    if (i % 100 === 0) b.supersedeState().state(enc(`snapshot ${i}`));
+    if (q.step(inc, b.build()) !== 'SUCCESS') throw new Error(`step ${i} failed`);
+    for (const out of q.pendingOutputs(0 as Lsn, 10)) q.acknowledge(out.lsn);
+    if (i % 50 === 0) {
+      const v = w.commit();
+      if (lagCut && v > 3) w.markCommitted((v - 3) as Version);
+    }
+    if (i % 1000 === 0) w.checkpointWal();
+    if (i === steps / 2) half = { rows: w.entryCount(), bytes: fileBytes() };
+  }
+  w.commit();
+  w.checkpointWal();
+  return { half, end: { rows: w.entryCount(), bytes: fileBytes() } };
+
+  function fileBytes(): number {
+    w.checkpointWal();
+    return w.bytesInUse();
+  }
+}
+
+for (const undo of [false, true]) {
+  test(`compaction keeps the file bounded over a long run (undo=${undo})`, (t) => {
+    const steps = process.env.DARQ_LONG === '1' ? 1_000_000 : 6_000;
+    const w = Worker.open({ path: join(tempDir(t), 'compact.sqlite'), undo, walCheckpointMs: 0 });
+    const { half, end } = compactionRun(w, steps, undo);
+    // Live: one continuation, one STATE snapshot; with a lagging cut a few versions of consumed rows.
+    t.true(end.rows <= (undo ? 3 * 50 * 3 + 10 : 3), `rows at end ${end.rows}`);
+    t.true(end.bytes <= half.bytes * 1.1 + 64 * 1024, `bytes: ${half.bytes} at half, ${end.bytes} at end`);
+    t.true(end.bytes < 2_000_000, `in-use bytes ${end.bytes} for ${steps} steps of 4 kB`);
+    t.deepEqual(w.participant('loop').get('s', 'n'), steps);
+    t.is(w.participant('loop').stateEntries().length, 1);
+    w.close();
+  });
+}

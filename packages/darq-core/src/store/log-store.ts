@@ -60,6 +60,8 @@ export interface LogStore {
   live(pid: number, kind: EntryKind, afterLsn: number, limit: number): StoredEntry[];
   /** Number of rows physically present in the log (for compaction checks). */
   entryCount(): number;
+  /** Bytes holding data: SQLite pages in use (free pages excluded); for memory, bodies and values. */
+  bytesInUse(): number;
 
   kvGet(ns: string, key: string): Uint8Array | undefined;
   kvPut(ns: string, key: string, value: Uint8Array, version: number): void;

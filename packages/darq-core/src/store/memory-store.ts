@@ -141,6 +141,13 @@ export class MemoryLogStore implements LogStore {
     return this.rows.size;
   }
 
+  bytesInUse(): number {
+    let n = 0;
+    for (const r of this.rows.values()) n += r.body.byteLength + 32;
+    for (const [ns, m] of this.kv) for (const [k, v] of m) n += ns.length + k.length + v.byteLength;
+    return n;
+  }
+
   kvGet(ns: string, key: string): Uint8Array | undefined {
     return this.kv.get(ns)?.get(key);
   }

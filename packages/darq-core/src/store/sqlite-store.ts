@@ -27,9 +27,10 @@ CREATE TABLE log (
   dest TEXT,
   body BLOB NOT NULL
 );
-CREATE INDEX log_by_participant ON log (pid, kind, lsn);
 CREATE INDEX log_by_version ON log (version);
-CREATE TABLE consumed (lsn INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+CREATE TABLE live (pid INTEGER NOT NULL, kind INTEGER NOT NULL, lsn INTEGER NOT NULL, PRIMARY KEY (pid, kind, lsn))
+  WITHOUT ROWID;
+CREATE TABLE consumed (lsn INTEGER PRIMARY KEY, version INTEGER NOT NULL, pid INTEGER NOT NULL, kind INTEGER NOT NULL);
 CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
 CREATE TABLE undo (seq INTEGER PRIMARY KEY, version INTEGER NOT NULL, ns TEXT NOT NULL, key TEXT NOT NULL, old BLOB);
 `;
@@ -239,6 +240,7 @@ export class SqliteLogStore implements LogStore {
     version: number,
   ): void {
     this.s.append.run(lsn, pid, kind, version, dest, body);
+    this.s.liveAdd.run(pid, kind, lsn);
   }
 
   maxLsn(): number {
@@ -246,27 +248,44 @@ export class SqliteLogStore implements LogStore {
   }
 
   consume(pid: number, lsn: number, version: number): boolean {
-    if (this.undo) return this.s.consumeMark.run(version, lsn, pid, lsn).changes === 1;
-    return this.s.consumeDelete.run(lsn, pid).changes === 1;
+    if (this.s.liveTakeKind.run(pid, 0, lsn).changes === 1) return this.gone(pid, 0, lsn, version);
+    if (this.s.liveTakeKind.run(pid, 2, lsn).changes === 1) return this.gone(pid, 2, lsn, version);
+    return false;
   }
 
   consumeStates(pid: number, version: number): number {
-    if (this.undo) return this.s.consumeStatesMark.run(version, pid).changes;
-    return this.s.consumeStatesDelete.run(pid).changes;
+    const lsns = this.s.liveOfKind.all(pid, 2) as number[];
+    for (const lsn of lsns) {
+      this.s.liveTakeKind.run(pid, 2, lsn);
+      this.gone(pid, 2, lsn, version);
+    }
+    return lsns.length;
   }
 
   acknowledge(pid: number, lsn: number, version: number): boolean {
-    if (this.undo) return this.s.ackMark.run(version, lsn, pid, lsn).changes === 1;
-    return this.s.ackDelete.run(lsn, pid).changes === 1;
+    if (this.s.liveTakeKind.run(pid, 1, lsn).changes !== 1) return false;
+    return this.gone(pid, 1, lsn, version);
+  }
+
+  /** The entry left the live index: drop it now, or (with undo) remember in which version it went. */
+  private gone(pid: number, kind: number, lsn: number, version: number): true {
+    if (this.undo) this.s.consumedAdd.run(lsn, version, pid, kind);
+    else this.s.logDelete.run(lsn);
+    return true;
   }
 
   live(pid: number, kind: EntryKind, afterLsn: number, limit: number): StoredEntry[] {
-    const stmt = this.undo ? this.s.liveUndo : this.s.live;
-    return stmt.all(pid, kind, afterLsn, limit) as StoredEntry[];
+    return this.s.live.all(pid, kind, afterLsn, limit) as StoredEntry[];
   }
 
   entryCount(): number {
     return this.s.entryCount.get() as number;
+  }
+
+  bytesInUse(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * (this.db.pragma('page_size', { simple: true }) as number);
   }
 
   kvGet(ns: string, key: string): Uint8Array | undefined {
@@ -317,8 +336,10 @@ export class SqliteLogStore implements LogStore {
       else this.s.kvPut.run(u.ns, u.key, u.old);
     }
     this.s.undoDrop.run(version);
-    this.s.logDropSince.run(version);
+    this.s.liveRestore.run(version);
     this.s.consumedDropSince.run(version);
+    this.s.liveDropSince.run(version);
+    this.s.logDropSince.run(version);
   }
 
   truncate(cut: number): void {
@@ -354,27 +375,18 @@ function prepareAll(db: Database.Database) {
     append: p('INSERT INTO log (lsn, pid, kind, version, dest, body) VALUES (?, ?, ?, ?, ?, ?)'),
     maxLsn: p('SELECT max(lsn) FROM log').pluck(),
     entryCount: p('SELECT count(*) FROM log').pluck(),
-    consumeDelete: p('DELETE FROM log WHERE lsn = ? AND pid = ? AND kind IN (0, 2)'),
-    consumeMark: p(
-      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE lsn = ? AND pid = ? AND kind IN (0, 2) ' +
-        'AND NOT EXISTS (SELECT 1 FROM consumed WHERE lsn = ?)',
-    ),
-    consumeStatesDelete: p('DELETE FROM log WHERE pid = ? AND kind = 2'),
-    consumeStatesMark: p(
-      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE pid = ? AND kind = 2 ' +
-        'AND NOT EXISTS (SELECT 1 FROM consumed c WHERE c.lsn = log.lsn)',
-    ),
-    ackDelete: p('DELETE FROM log WHERE lsn = ? AND pid = ? AND kind = 1'),
-    ackMark: p(
-      'INSERT INTO consumed (lsn, version) SELECT lsn, ? FROM log WHERE lsn = ? AND pid = ? AND kind = 1 ' +
-        'AND NOT EXISTS (SELECT 1 FROM consumed WHERE lsn = ?)',
-    ),
+    liveAdd: p('INSERT INTO live (pid, kind, lsn) VALUES (?, ?, ?)'),
+    liveTakeKind: p('DELETE FROM live WHERE pid = ? AND kind = ? AND lsn = ?'),
+    liveOfKind: p('SELECT lsn FROM live WHERE pid = ? AND kind = ? ORDER BY lsn').pluck(),
+    logDelete: p('DELETE FROM log WHERE lsn = ?'),
+    consumedAdd: p('INSERT INTO consumed (lsn, version, pid, kind) VALUES (?, ?, ?, ?)'),
     live: p(
-      'SELECT lsn, kind, dest, body, version FROM log WHERE pid = ? AND kind = ? AND lsn > ? ORDER BY lsn LIMIT ?',
+      'SELECT l.lsn, l.kind, l.dest, l.body, l.version FROM live v JOIN log l ON l.lsn = v.lsn ' +
+        'WHERE v.pid = ? AND v.kind = ? AND v.lsn > ? ORDER BY v.lsn LIMIT ?',
     ),
-    liveUndo: p(
-      'SELECT lsn, kind, dest, body, version FROM log WHERE pid = ? AND kind = ? AND lsn > ? ' +
-        'AND NOT EXISTS (SELECT 1 FROM consumed c WHERE c.lsn = log.lsn) ORDER BY lsn LIMIT ?',
+    liveRestore: p('INSERT INTO live (pid, kind, lsn) SELECT pid, kind, lsn FROM consumed WHERE version > ?'),
+    liveDropSince: p(
+      'DELETE FROM live WHERE (pid, kind, lsn) IN (SELECT pid, kind, lsn FROM log WHERE version > ?)',
     ),
     kvGet: p('SELECT value FROM kv WHERE ns = ? AND key = ?').pluck(),
     kvPut: p(
