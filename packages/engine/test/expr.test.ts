@@ -17,6 +17,9 @@ import {
 // ---------------------------------------------------------------------------------------------------------
 // A tiny builder for bound expressions
 
+/** Property runs: the default suite stays fast; `pnpm test:long` (DARQ_LONG=1) runs 25 times as many. */
+const runs = (n: number) => (process.env.DARQ_LONG === '1' ? n * 25 : n);
+
 const SPAN: Span = { start: { line: 3, column: 7, offset: 0 }, end: { line: 3, column: 9, offset: 2 } };
 const T = {
   bool: { kind: 'BOOLEAN' },
@@ -821,7 +824,7 @@ testProp(
     t.is(compilePredicate(e)(row), want === true);
     t.is(compileExpr(b('IS_NULL', e))(row), want === null);
   },
-  { numRuns: 300 },
+  { numRuns: runs(300) },
 );
 
 testProp(
@@ -839,6 +842,7 @@ testProp(
     t.true(r === 0 || Math.sign(r) === Math.sign(a));
     t.is(Math.abs(q), Math.floor(Math.abs(a) / Math.abs(divisor)));
   },
+  { numRuns: runs(100) },
 );
 
 /** A LIKE matcher written independently of the compiler: dynamic programming over code points. */
@@ -872,7 +876,7 @@ testProp(
     t.is(compileExpr(b('LIKE', col(0, T.str), col(1, T.str)))([text, pattern]), want);
     t.is(compileExpr(b('NOT_LIKE', col(0, T.str), lit(pattern)))([text]), !want);
   },
-  { numRuns: 500 },
+  { numRuns: runs(500) },
 );
 
 const MIN_TS = ms('0000-01-01T00:00:00');
@@ -899,6 +903,7 @@ testProp(
     t.is(round(cents / 100, T.dec), cents / 100);
     t.is(compileExpr(cast(col(0, T.double), T.int))([int + 0.75 * Math.sign(int)]), int);
   },
+  { numRuns: runs(100) },
 );
 
 /** DATE_FORMAT reference: the fields cut out of Date#toISOString, which is an independent formatter. */
@@ -938,7 +943,7 @@ testProp(
     t.is(compileExpr(s('DATE_FORMAT', col(0, T.ts), lit(pattern)))([time]), want, pattern);
     t.is(compileExpr(s('DATE_FORMAT', col(0, T.ts), col(1, T.str)))([time, pattern]), want, pattern);
   },
-  { numRuns: 300 },
+  { numRuns: runs(300) },
 );
 
 testProp(
@@ -956,6 +961,7 @@ testProp(
     const text = compileExpr(s('DATE_FORMAT', col(0, T.ts), lit(pattern)))([time]);
     t.is(compileExpr(fn('TO_TIMESTAMP', T.ts, col(0, T.str), lit(pattern)))([text]), time);
   },
+  { numRuns: runs(100) },
 );
 
 testProp(
@@ -966,6 +972,7 @@ testProp(
     const want = (Math.sign(thousandths) * Math.floor((Math.abs(thousandths) + 5) / 10)) / 100;
     t.is(compileExpr(d('ROUND', col(0, T.double), lit(2)))([x]), want === 0 ? 0 : want);
   },
+  { numRuns: runs(100) },
 );
 
 /** Decimal reference for ROUND/TRUNCATE: cut the printed digits with exact integer (BigInt) arithmetic. */
@@ -1001,5 +1008,244 @@ testProp(
       `TRUNCATE(${x}, ${digits})`,
     );
   },
-  { numRuns: 1000 },
+  { numRuns: runs(1000) },
+);
+
+// Differential test: random typed trees, compiled vs a reference interpreter written here from the SQL rules.
+type IntNode =
+  | { k: 'col'; i: number }
+  | { k: 'lit'; v: number | null }
+  | { k: '+' | '-' | '*'; a: IntNode; b: IntNode }
+  | { k: 'NEG' | 'ABS'; a: IntNode }
+  | { k: 'COALESCE'; xs: IntNode[] }
+  | { k: 'NULLIF'; a: IntNode; b: IntNode }
+  | { k: 'IF'; c: BoolNode; a: IntNode; b: IntNode }
+  | { k: 'CASE'; whens: [BoolNode, IntNode][]; else?: IntNode };
+type BoolNode =
+  | { k: 'bcol'; i: number }
+  | { k: '=' | '<>' | '<' | '<=' | '>' | '>=' | 'IS_NOT_DISTINCT_FROM'; a: IntNode; b: IntNode }
+  | { k: 'AND' | 'OR'; a: BoolNode; b: BoolNode }
+  | { k: 'NOT'; a: BoolNode }
+  | { k: 'IS_NULL'; a: IntNode }
+  | { k: 'IN'; a: IntNode; xs: IntNode[] }
+  | { k: 'BETWEEN'; a: IntNode; lo: IntNode; hi: IntNode };
+
+const trees = fc.letrec<{ int: IntNode; bool: BoolNode }>((tie) => {
+  const int = () => tie('int') as fc.Arbitrary<IntNode>;
+  const bool = () => tie('bool') as fc.Arbitrary<BoolNode>;
+  return {
+    int: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ k: fc.constant('col' as const), i: fc.integer({ min: 0, max: 2 }) }),
+      fc.record({
+        k: fc.constant('lit' as const),
+        v: fc.option(fc.integer({ min: -3, max: 3 }), { freq: 4 }),
+      }),
+      fc.record({ k: fc.constantFrom('+' as const, '-' as const, '*' as const), a: int(), b: int() }),
+      fc.record({ k: fc.constantFrom('NEG' as const, 'ABS' as const), a: int() }),
+      fc.record({ k: fc.constant('COALESCE' as const), xs: fc.array(int(), { minLength: 1, maxLength: 3 }) }),
+      fc.record({ k: fc.constant('NULLIF' as const), a: int(), b: int() }),
+      fc.record({ k: fc.constant('IF' as const), c: bool(), a: int(), b: int() }),
+      fc.record(
+        {
+          k: fc.constant('CASE' as const),
+          whens: fc.array(fc.tuple(bool(), int()), { minLength: 1, maxLength: 3 }),
+          else: int(),
+        },
+        { requiredKeys: ['k', 'whens'] },
+      ),
+    ),
+    bool: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ k: fc.constant('bcol' as const), i: fc.integer({ min: 3, max: 4 }) }),
+      fc.record({
+        k: fc.constantFrom(
+          '=' as const,
+          '<>' as const,
+          '<' as const,
+          '<=' as const,
+          '>' as const,
+          '>=' as const,
+          'IS_NOT_DISTINCT_FROM' as const,
+        ),
+        a: int(),
+        b: int(),
+      }),
+      fc.record({ k: fc.constantFrom('AND' as const, 'OR' as const), a: bool(), b: bool() }),
+      fc.record({ k: fc.constant('NOT' as const), a: bool() }),
+      fc.record({ k: fc.constant('IS_NULL' as const), a: int() }),
+      fc.record({
+        k: fc.constant('IN' as const),
+        a: int(),
+        xs: fc.array(int(), { minLength: 1, maxLength: 6 }),
+      }),
+      fc.record({ k: fc.constant('BETWEEN' as const), a: int(), lo: int(), hi: int() }),
+    ),
+  };
+});
+
+function intExpr(n: IntNode): Expr {
+  switch (n.k) {
+    case 'col':
+      return col(n.i);
+    case 'lit':
+      return lit(n.v, T.int);
+    case 'NEG':
+    case 'ABS':
+      return i(n.k, intExpr(n.a));
+    case 'COALESCE':
+      return i('COALESCE', ...n.xs.map(intExpr));
+    case 'IF':
+      return i('IF', boolExpr(n.c), intExpr(n.a), intExpr(n.b));
+    case 'CASE':
+      return caseOf(
+        n.whens.map(([w, r]) => [boolExpr(w), intExpr(r)]),
+        n.else === undefined ? undefined : intExpr(n.else),
+        undefined,
+        T.int,
+      );
+    default:
+      return i(n.k, intExpr(n.a), intExpr(n.b));
+  }
+}
+
+function boolExpr(n: BoolNode): Expr {
+  switch (n.k) {
+    case 'bcol':
+      return col(n.i, T.bool);
+    case 'AND':
+    case 'OR':
+      return b(n.k, boolExpr(n.a), boolExpr(n.b));
+    case 'NOT':
+      return b('NOT', boolExpr(n.a));
+    case 'IS_NULL':
+      return b('IS_NULL', intExpr(n.a));
+    case 'IN':
+      return b('IN', intExpr(n.a), ...n.xs.map(intExpr));
+    case 'BETWEEN':
+      return b('BETWEEN', intExpr(n.a), intExpr(n.lo), intExpr(n.hi));
+    default:
+      return b(n.k, intExpr(n.a), intExpr(n.b));
+  }
+}
+
+type V = number | null;
+function evalInt(n: IntNode, row: Row): V {
+  const strict = (f: (...xs: number[]) => number, ...xs: V[]) =>
+    xs.some((x) => x === null) ? null : f(...(xs as number[])) + 0;
+  switch (n.k) {
+    case 'col':
+      return row[n.i] as V;
+    case 'lit':
+      return n.v;
+    case '+':
+      return strict((x, y) => x + y, evalInt(n.a, row), evalInt(n.b, row));
+    case '-':
+      return strict((x, y) => x - y, evalInt(n.a, row), evalInt(n.b, row));
+    case '*':
+      return strict((x, y) => x * y, evalInt(n.a, row), evalInt(n.b, row));
+    case 'NEG':
+      return strict((x) => -x, evalInt(n.a, row));
+    case 'ABS':
+      return strict(Math.abs, evalInt(n.a, row));
+    case 'COALESCE':
+      return n.xs.map((x) => evalInt(x, row)).find((x) => x !== null) ?? null;
+    case 'NULLIF': {
+      const [x, y] = [evalInt(n.a, row), evalInt(n.b, row)];
+      return x !== null && y !== null && x === y ? null : x;
+    }
+    case 'IF':
+      return evalBool(n.c, row) === true ? evalInt(n.a, row) : evalInt(n.b, row);
+    case 'CASE': {
+      for (const [w, r] of n.whens) if (evalBool(w, row) === true) return evalInt(r, row);
+      return n.else === undefined ? null : evalInt(n.else, row);
+    }
+  }
+}
+
+function evalBool(n: BoolNode, row: Row): boolean | null {
+  const cmp = (f: (x: number, y: number) => boolean, a: IntNode, c: IntNode) => {
+    const [x, y] = [evalInt(a, row), evalInt(c, row)];
+    return x === null || y === null ? null : f(x, y);
+  };
+  switch (n.k) {
+    case 'bcol':
+      return row[n.i] as boolean | null;
+    case '=':
+      return cmp((x, y) => x === y, n.a, n.b);
+    case '<>':
+      return cmp((x, y) => x !== y, n.a, n.b);
+    case '<':
+      return cmp((x, y) => x < y, n.a, n.b);
+    case '<=':
+      return cmp((x, y) => x <= y, n.a, n.b);
+    case '>':
+      return cmp((x, y) => x > y, n.a, n.b);
+    case '>=':
+      return cmp((x, y) => x >= y, n.a, n.b);
+    case 'IS_NOT_DISTINCT_FROM': {
+      const [x, y] = [evalInt(n.a, row), evalInt(n.b, row)];
+      return x === y;
+    }
+    case 'AND':
+      return AND3(evalBool(n.a, row), evalBool(n.b, row));
+    case 'OR':
+      return OR3(evalBool(n.a, row), evalBool(n.b, row));
+    case 'NOT':
+      return NOT3(evalBool(n.a, row));
+    case 'IS_NULL':
+      return evalInt(n.a, row) === null;
+    case 'IN': {
+      const x = evalInt(n.a, row);
+      const ys = n.xs.map((y) => evalInt(y, row));
+      return x === null ? null : ys.includes(x) ? true : ys.includes(null) ? null : false;
+    }
+    case 'BETWEEN':
+      return AND3(
+        cmp((x, y) => x >= y, n.a, n.lo),
+        cmp((x, y) => x <= y, n.a, n.hi),
+      );
+  }
+}
+
+const nullableInt = fc.option(fc.integer({ min: -3, max: 3 }), { freq: 3 });
+const differentialRow = fc.tuple(nullableInt, nullableInt, nullableInt, tri, tri);
+
+testProp(
+  'random expressions: compiled code (alone and as one shared projection) equals a reference interpreter',
+  [
+    fc.array(fc.oneof(trees.int, trees.bool), { minLength: 1, maxLength: 4 }),
+    fc.array(differentialRow, { minLength: 1, maxLength: 5 }),
+  ],
+  (t, nodes, rows) => {
+    const isBool = (n: IntNode | BoolNode): n is BoolNode =>
+      [
+        'bcol',
+        '=',
+        '<>',
+        '<',
+        '<=',
+        '>',
+        '>=',
+        'IS_NOT_DISTINCT_FROM',
+        'AND',
+        'OR',
+        'NOT',
+        'IS_NULL',
+        'IN',
+        'BETWEEN',
+      ].includes(n.k);
+    const exprs = nodes.map((n) => (isBool(n) ? boolExpr(n) : intExpr(n)));
+    const projection = compileProjection(exprs);
+    const singles = exprs.map((e) => compileExpr(e));
+    for (const row of rows) {
+      const want = nodes.map((n) => (isBool(n) ? evalBool(n, row) : evalInt(n, row)));
+      t.deepEqual(projection(row), want, projectionToJs(exprs));
+      t.deepEqual(
+        singles.map((f) => f(row)),
+        want,
+      );
+    }
+  },
+  { numRuns: runs(400) },
 );
