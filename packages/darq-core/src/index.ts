@@ -7,6 +7,14 @@ export { StepBuilder } from './step.ts';
 export type { LogStore, StoredEntry } from './store/log-store.ts';
 export { compareUtf8, MemoryLogStore } from './store/memory-store.ts';
 export { DARQ_APPLICATION_ID, DARQ_SCHEMA_VERSION, SqliteLogStore } from './store/sqlite-store.ts';
+export type { Frame, WireMessage } from './transport/frames.ts';
+export { encodeFrame, FrameReader } from './transport/frames.ts';
+export {
+  type PeerAddress,
+  TcpTransport,
+  type TcpTransportOptions,
+  type TransportStats,
+} from './transport/tcp.ts';
 export type {
   DarqMessage,
   Incarnation,

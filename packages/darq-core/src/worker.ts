@@ -45,10 +45,13 @@ export class Worker {
   readonly persisted$: Observable<Version>;
   /** Emits the target version after each `rollbackTo`, once the rollback is durable. */
   readonly rolledBack$: Observable<Version>;
+  /** Emits the cut each time it advances (without undo: after every commit, like `persisted$`). */
+  readonly committed$: Observable<Version>;
   private readonly store: LogStore;
   private readonly ctx: WorkerContext;
   private readonly persistedSubject = new Subject<Version>();
   private readonly rolledBackSubject = new Subject<Version>();
+  private readonly committedSubject = new Subject<Version>();
   private readonly darqs = new Map<ParticipantId, Darq>();
   private outListeners: Array<(darq: Darq) => void> = [];
   private persistedVersion: number;
@@ -69,6 +72,7 @@ export class Worker {
     this.walCheckpointMs = opts.walCheckpointMs ?? 50;
     this.persisted$ = this.persistedSubject.asObservable();
     this.rolledBack$ = this.rolledBackSubject.asObservable();
+    this.committed$ = this.committedSubject.asObservable();
     this.persistedVersion = store.getCounter('persisted') ?? 0;
     this.cutVersion = this.undo ? (store.getCounter('cut') ?? 0) : this.persistedVersion;
     this.nextLsn = Math.max(store.getCounter('next_lsn') ?? 1, store.maxLsn() + 1);
@@ -124,6 +128,11 @@ export class Worker {
   /** The last durable version (0 before the first commit). */
   get persisted(): Version {
     return this.persistedVersion as Version;
+  }
+
+  /** Whether the open version holds changes that the next `commit()` will make durable. */
+  get hasOpenChanges(): boolean {
+    return this.dirty;
   }
 
   /** The committed cut of this worker: versions ≤ it are never rolled back. */
@@ -190,6 +199,7 @@ export class Worker {
     if (!this.undo) this.cutVersion = v;
     this.afterCommit();
     this.persistedSubject.next(v as Version);
+    if (!this.undo) this.committedSubject.next(v as Version);
     return v as Version;
   }
 
@@ -212,6 +222,7 @@ export class Worker {
     this.touch();
     this.store.truncate(v);
     this.store.setCounter('cut', v);
+    this.committedSubject.next(v);
   }
 
   /**
@@ -280,6 +291,7 @@ export class Worker {
     this.store.close();
     this.persistedSubject.complete();
     this.rolledBackSubject.complete();
+    this.committedSubject.complete();
   }
 
   /**
@@ -294,6 +306,7 @@ export class Worker {
     this.store.abandon();
     this.persistedSubject.complete();
     this.rolledBackSubject.complete();
+    this.committedSubject.complete();
   }
 
   private touch(): number {

@@ -1,0 +1,101 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { codec } from '../codec.ts';
+import { DarqError } from '../errors.ts';
+
+/** Frames of the worker-to-worker protocol (msgpack, length-prefixed with a big-endian uint32). */
+export type Frame =
+  | { readonly t: 'hello'; readonly worker: string; readonly nonce: Uint8Array }
+  | { readonly t: 'auth'; readonly worker: string; readonly nonce: Uint8Array; readonly mac: Uint8Array }
+  | { readonly t: 'welcome'; readonly mac: Uint8Array }
+  | { readonly t: 'batch'; readonly id: number; readonly msgs: ReadonlyArray<WireMessage> }
+  | { readonly t: 'ack'; readonly id: number };
+
+/** [producer id, seq, destination participant, body] */
+export type WireMessage = readonly [string, number, string, Uint8Array];
+
+export const MAX_FRAME = 64 * 1024 * 1024;
+/** Before authentication a peer may send only tiny frames: no memory for strangers. */
+export const MAX_UNAUTHENTICATED_FRAME = 4096;
+
+export function encodeFrame(frame: Frame): Buffer {
+  const payload = codec.pack(frame);
+  const out = Buffer.allocUnsafe(4 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  payload.copy(out, 4);
+  return out;
+}
+
+/** Splits a byte stream into frames; throws a DarqError on an oversized or undecodable frame. */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  push(chunk: Buffer): Frame[] {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      if (this.size < 4) return frames;
+      let buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+      const len = buf.readUInt32BE(0);
+      if (len > this.limit) {
+        throw new DarqError(
+          'DARQ_FRAME_TOO_LARGE',
+          'external',
+          `peer sent a ${len}-byte frame (limit ${this.limit})`,
+        );
+      }
+      if (this.size < 4 + len) {
+        this.chunks = [buf];
+        return frames;
+      }
+      let frame: Frame;
+      try {
+        frame = codec.unpack(buf.subarray(4, 4 + len)) as Frame;
+      } catch (err) {
+        throw new DarqError(
+          'DARQ_BAD_FRAME',
+          'external',
+          `peer sent an undecodable frame: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (typeof frame !== 'object' || frame === null || typeof (frame as { t?: unknown }).t !== 'string') {
+        throw new DarqError('DARQ_BAD_FRAME', 'external', 'peer sent a frame without a type');
+      }
+      frames.push(frame);
+      buf = buf.subarray(4 + len);
+      this.chunks = buf.length > 0 ? [buf] : [];
+      this.size = buf.length;
+    }
+  }
+}
+
+export function nonce(): Buffer {
+  return randomBytes(32);
+}
+
+/** HMAC-SHA256 over the parts, each length-prefixed so that no two part lists collide. */
+export function mac(secret: Uint8Array, ...parts: Array<string | Uint8Array>): Buffer {
+  const h = createHmac('sha256', secret);
+  for (const p of parts) {
+    const b =
+      typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(b.length, 0);
+    h.update(len);
+    h.update(b);
+  }
+  return h.digest();
+}
+
+export function macEquals(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
