@@ -125,30 +125,70 @@ interface Matching {
 }
 
 /**
- * Pairs equal rows of two multisets: first by canonical text (exact), then the leftovers pairwise with
- * the number tolerance (greedy; tolerance equality is transitive for all practical purposes).
+ * Leftover rows are compared pairwise (stage 3 below) only while missing × extra stays under this; past it,
+ * rows that differ only by float noise in an integer-valued number are reported as missing + extra.
  */
-function matchMultisets(actual: readonly Json[], golden: readonly Json[]): Matching {
-  const pending = new Map<string, Json[]>();
-  for (const g of golden) {
-    const key = canonicalJson(g);
-    const bucket = pending.get(key);
-    if (bucket) bucket.push(g);
-    else pending.set(key, [g]);
+const PAIRWISE_LIMIT = 4_000_000;
+
+/** Canonical text with every number that is not a safe integer written as `#`: rows equal within the float
+ * tolerance (except around integer values) share it. */
+function looseKey(v: Json): string {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? canonicalJson(v) : '#';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(looseKey).join(',')}]`;
+  const keys = Object.keys(v).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${looseKey(v[k]!)}`).join(',')}}`;
+}
+
+function bucketBy(rows: readonly Json[], key: (r: Json) => string): Map<string, Json[]> {
+  const buckets = new Map<string, Json[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const b = buckets.get(k);
+    if (b) b.push(r);
+    else buckets.set(k, [r]);
   }
-  const unmatchedActual: Json[] = [];
-  for (const a of actual) {
-    const bucket = pending.get(canonicalJson(a));
-    if (bucket && bucket.length > 0) bucket.pop();
-    else unmatchedActual.push(a);
-  }
-  const missing: Json[] = [];
-  for (const bucket of pending.values()) missing.push(...bucket);
+  return buckets;
+}
+
+/** Greedily pairs each actual row with a tolerance-equal golden row; returns both sides' leftovers. */
+function pairwise(actual: readonly Json[], golden: readonly Json[]): Matching {
+  const missing = [...golden];
   const extra: Json[] = [];
-  for (const a of unmatchedActual) {
+  for (const a of actual) {
     const at = missing.findIndex((g) => jsonEqual(a, g));
     if (at >= 0) missing.splice(at, 1);
     else extra.push(a);
+  }
+  return { missing, extra };
+}
+
+/**
+ * Pairs equal rows of two multisets in three stages: (1) by canonical text, exactly; (2) the leftovers
+ * grouped by {@link looseKey}, pairwise with the number tolerance inside each group; (3) what is still
+ * left, pairwise across groups (only below {@link PAIRWISE_LIMIT}). Greedy pairing is exact here because
+ * tolerance equality is transitive for all practical purposes.
+ */
+function matchMultisets(actual: readonly Json[], golden: readonly Json[]): Matching {
+  const pending = bucketBy(golden, canonicalJson);
+  const unmatched: Json[] = [];
+  for (const a of actual) {
+    const bucket = pending.get(canonicalJson(a));
+    if (bucket && bucket.length > 0) bucket.pop();
+    else unmatched.push(a);
+  }
+  const leftGolden = bucketBy([...pending.values()].flat(), looseKey);
+  let missing: Json[] = [];
+  let extra: Json[] = [];
+  for (const [key, rows] of bucketBy(unmatched, looseKey)) {
+    const m = pairwise(rows, leftGolden.get(key) ?? []);
+    leftGolden.delete(key);
+    missing.push(...m.missing);
+    extra.push(...m.extra);
+  }
+  for (const rows of leftGolden.values()) missing.push(...rows);
+  if (missing.length > 0 && extra.length > 0 && missing.length * extra.length <= PAIRWISE_LIMIT) {
+    ({ missing, extra } = pairwise(extra, missing));
   }
   return { missing, extra };
 }
