@@ -1249,3 +1249,26 @@ testProp(
   },
   { numRuns: runs(400) },
 );
+
+testProp(
+  'EXTRACT and CAST(ts AS VARCHAR) agree with Date (UTC) on random instants, before 1970 too',
+  [timestamp],
+  (t, time) => {
+    const date = new Date(time);
+    const x = (unit: string) => compileExpr(i('EXTRACT', lit(unit), col(0, T.ts)))([time]);
+    t.is(x('YEAR'), date.getUTCFullYear());
+    t.is(x('MONTH'), date.getUTCMonth() + 1);
+    t.is(x('DAY'), date.getUTCDate());
+    t.is(x('HOUR'), date.getUTCHours());
+    t.is(x('DOW'), date.getUTCDay() + 1);
+    t.is(x('QUARTER'), Math.floor(date.getUTCMonth() / 3) + 1);
+    const jan1 = new Date(0);
+    jan1.setUTCFullYear(date.getUTCFullYear(), 0, 1);
+    t.is(x('DOY'), Math.floor((time - jan1.getTime()) / 86_400_000) + 1);
+    t.is(
+      compileExpr(cast(col(0, T.ts), T.str))([time]),
+      date.toISOString().replace('T', ' ').replace('Z', ''),
+    );
+  },
+  { numRuns: runs(300) },
+);

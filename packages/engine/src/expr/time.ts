@@ -32,6 +32,7 @@ function fmod(a: number, b: number): number {
 }
 
 function pad(n: number, width: number): string {
+  if (width === 2 && n >= 0 && n < 100) return n < 10 ? `0${n}` : `${n}`;
   const s = String(Math.abs(n));
   const p = s.length >= width ? s : '0'.repeat(width - s.length) + s;
   return n < 0 ? `-${p}` : p;
@@ -90,14 +91,54 @@ function offsetMs(zone: string): number {
   return sign * (h * MS_HOUR + mi * MS_MINUTE);
 }
 
+/**
+ * The civil (proleptic Gregorian, UTC) date of a day number since 1970-01-01, by integer arithmetic
+ * (H. Hinnant's algorithm): several times faster than a `Date` and its getUTC* calls on the hot path.
+ */
+function civilFromDays(days: number): { y: number; m: number; d: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
+}
+
+function civilOf(ms: number): { y: number; m: number; d: number } {
+  return civilFromDays(Math.floor(ms / MS_DAY));
+}
+
+const CUMULATIVE_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+function pad3(n: number): string {
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`;
+}
+
 /** `yyyy-MM-dd HH:mm:ss.SSS`, the text of CAST(TIMESTAMP AS VARCHAR). */
 export function timestampToString(ms: number): string | null {
   if (!validMs(ms)) return null;
-  const d = new Date(ms);
-  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(
-    d.getUTCHours(),
-    2,
-  )}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}`;
+  const days = Math.floor(ms / MS_DAY);
+  const t = ms - days * MS_DAY;
+  const { y, m, d } = civilFromDays(days);
+  const h = Math.floor(t / MS_HOUR);
+  const mi = Math.floor((t % MS_HOUR) / MS_MINUTE);
+  const sec = Math.floor((t % MS_MINUTE) / MS_SECOND);
+  const frac = t % MS_SECOND;
+  const year = y >= 1000 && y <= 9999 ? `${y}` : pad(y, 4);
+  return `${year}-${pad2(m)}-${pad2(d)} ${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${pad3(frac)}`;
 }
 
 /** A day-time interval the way Flink prints one: `+1 02:03:04.005`, `-0 00:00:01.000`. */
@@ -150,17 +191,13 @@ function isoWeek(ms: number): number {
  * week, EPOCH whole seconds since 1970, MILLISECOND the seconds and milliseconds as milliseconds (0…59999).
  */
 export const EXTRACTORS: Readonly<Record<ExtractUnit, (ms: number) => number | null>> = {
-  YEAR: (ms) => (validMs(ms) ? new Date(ms).getUTCFullYear() : null),
-  QUARTER: (ms) => (validMs(ms) ? Math.floor(new Date(ms).getUTCMonth() / 3) + 1 : null),
-  MONTH: (ms) => (validMs(ms) ? new Date(ms).getUTCMonth() + 1 : null),
+  YEAR: (ms) => (validMs(ms) ? civilOf(ms).y : null),
+  QUARTER: (ms) => (validMs(ms) ? Math.floor((civilOf(ms).m - 1) / 3) + 1 : null),
+  MONTH: (ms) => (validMs(ms) ? civilOf(ms).m : null),
   WEEK: (ms) => (validMs(ms) ? isoWeek(ms) : null),
-  DAY: (ms) => (validMs(ms) ? new Date(ms).getUTCDate() : null),
-  DOW: (ms) => (validMs(ms) ? new Date(ms).getUTCDay() + 1 : null),
-  DOY: (ms) => {
-    if (!validMs(ms)) return null;
-    const y = new Date(ms).getUTCFullYear();
-    return Math.floor((ms - utc(y, 0, 1)) / MS_DAY) + 1;
-  },
+  DAY: (ms) => (validMs(ms) ? civilOf(ms).d : null),
+  DOW: (ms) => (validMs(ms) ? fmod(Math.floor(ms / MS_DAY) + 4, 7) + 1 : null),
+  DOY: (ms) => (validMs(ms) ? fieldsOf(ms).doy : null),
   HOUR: (ms) => (validMs(ms) ? Math.floor(fmod(ms, MS_DAY) / MS_HOUR) : null),
   MINUTE: (ms) => (validMs(ms) ? Math.floor(fmod(ms, MS_HOUR) / MS_MINUTE) : null),
   SECOND: (ms) => (validMs(ms) ? Math.floor(fmod(ms, MS_MINUTE) / MS_SECOND) : null),
@@ -306,18 +343,19 @@ interface Fields {
 }
 
 function fieldsOf(ms: number): Fields {
-  const t = new Date(ms);
-  const y = t.getUTCFullYear();
+  const days = Math.floor(ms / MS_DAY);
+  const t = ms - days * MS_DAY;
+  const { y, m, d } = civilFromDays(days);
   return {
     y,
-    M: t.getUTCMonth() + 1,
-    d: t.getUTCDate(),
-    H: t.getUTCHours(),
-    m: t.getUTCMinutes(),
-    s: t.getUTCSeconds(),
-    S: t.getUTCMilliseconds(),
-    dow: t.getUTCDay(),
-    doy: Math.floor((ms - utc(y, 0, 1)) / MS_DAY) + 1,
+    M: m,
+    d,
+    H: Math.floor(t / MS_HOUR),
+    m: Math.floor((t % MS_HOUR) / MS_MINUTE),
+    s: Math.floor((t % MS_MINUTE) / MS_SECOND),
+    S: t % MS_SECOND,
+    dow: fmod(days + 4, 7), // 1970-01-01 was a Thursday
+    doy: CUMULATIVE_DAYS[m - 1]! + (m > 2 && isLeap(y) ? 1 : 0) + d,
   };
 }
 
