@@ -43,5 +43,6 @@ export type {
   SinkDef,
   SourceDef,
 } from './plan/program.ts';
+export { print } from './print.ts';
 export type { DataType, Field, Schema, TypeKind } from './types.ts';
 export { schemaToString, typeEquals, typeToString } from './types.ts';

@@ -48,7 +48,7 @@ export function parse(
 ): { statements: Statement[]; diagnostics: Diagnostic[] } {
   const file = opts.file;
   const diagnostics: Diagnostic[] = [];
-  const lexed = T.sqlLexer.tokenize(sql);
+  const lexed = T.tokenize(sql);
   // offsets of lexical errors: a statement containing one is not parsed (its syntax error would be noise)
   const badOffsets: number[] = [];
   for (const e of lexed.errors) {

@@ -118,7 +118,8 @@ export function expr(e: AstExpr): string {
     case 'ExtractExpr':
       return `EXTRACT(${ident(e.unit)} FROM ${expr(e.expr)})`;
     case 'TimeUnitCall':
-      return `${e.fn}(${expr(e.expr)} TO ${ident(e.unit)})`;
+      // parenthesised: an INTERVAL '1' DAY operand would otherwise take the TO for itself
+      return `${e.fn}((${expr(e.expr)}) TO ${ident(e.unit)})`;
     case 'Subscript':
       return `(${expr(e.expr)})[${expr(e.index)}]`;
     case 'FieldAccess':

@@ -216,6 +216,12 @@ export function resolveColumn(
   span: Span,
 ): { index: number; rest: string[] } {
   const lower = parts.map((p) => p.toLowerCase());
+  // fast path: one unambiguous unqualified name
+  if (parts.length === 1) {
+    const { names } = lowered(scope);
+    const i = names.indexOf(lower[0]!);
+    if (i >= 0 && names.indexOf(lower[0]!, i + 1) < 0) return { index: i, rest: [] };
+  }
   // qualified: q.c[.f…]
   if (parts.length >= 2) {
     const q = lower[0];
@@ -254,6 +260,17 @@ export function resolveColumn(
     ) ??
       (scope.length > 0 ? `columns are: ${scope.map((c) => c.name).join(', ')}` : 'this query has no FROM'),
   );
+}
+
+const loweredCache = new WeakMap<readonly ScopeColumn[], { names: string[] }>();
+
+function lowered(scope: readonly ScopeColumn[]): { names: string[] } {
+  let l = loweredCache.get(scope);
+  if (!l) {
+    l = { names: scope.map((c) => c.name.toLowerCase()) };
+    loweredCache.set(scope, l);
+  }
+  return l;
 }
 
 /** Binds an AST expression over a scope: resolves names, types every node, inserts implicit casts. */

@@ -1068,6 +1068,7 @@ export class Planner {
     const scope = rel.scope;
     const udfs = this.udfs;
     // GROUP BY keys: ordinals and select aliases refer to select items
+    const itemKeys = items.map((it) => (it.ast ? astKey(it.ast) : ''));
     const keys: { expr: Expr; name: string }[] = s.groupBy.map((g, gi) => {
       let ast = g;
       let name: string | undefined;
@@ -1090,7 +1091,8 @@ export class Planner {
       if (containsAggregate(ast, udfs)) fail('E402', 'aggregates are not allowed in GROUP BY', g.span);
       if (containsOver(ast)) fail('E404', 'window functions are not allowed in GROUP BY', g.span);
       const expr = bindExpr(ast, { scope, udfs, clause: 'GROUP BY' });
-      const itemName = items.find((it) => it.ast && it.ast !== ast && sameAst(it.ast, ast))?.name;
+      const key = astKey(ast);
+      const itemName = items.find((it, i) => it.ast && it.ast !== ast && itemKeys[i] === key)?.name;
       return { expr, name: name ?? itemName ?? (expr.kind === 'ColumnRef' ? expr.name : `key${gi}`) };
     });
     // aggregates in SELECT and HAVING
@@ -1340,11 +1342,8 @@ function replaceCalls(e: Expr, fn: string, f: (k: number, span: Span, type: Data
   }
 }
 
-function sameAst(a: AstExpr, b: AstExpr): boolean {
-  return (
-    JSON.stringify(a, (k, v) => (k === 'span' ? undefined : v)) ===
-    JSON.stringify(b, (k, v) => (k === 'span' ? undefined : v))
-  );
+function astKey(a: AstExpr): string {
+  return JSON.stringify(a, (k, v) => (k === 'span' ? undefined : v));
 }
 
 export type { Identifier };

@@ -791,11 +791,21 @@ export class SqlParser extends EmbeddedActionsParser {
     ]);
   });
 
+  private bareAliasAllowed(): boolean {
+    const a = this.LA(1).tokenType;
+    const b = this.LA(2).tokenType;
+    return !(a === T.Late && b === T.Into) && !(a === T.Emit && (b === T.Final || b === T.Changes));
+  }
+
   private optAlias = this.RULE('optAlias', (): string | undefined => {
     let alias: string | undefined;
-    this.OPTION(() => {
-      this.OPTION2(() => this.CONSUME(T.As));
-      alias = this.SUBRULE(this.identifier);
+    this.OPTION({
+      // a bare alias is never the start of a clause that may follow it (LATE INTO, EMIT FINAL)
+      GATE: () => this.bareAliasAllowed(),
+      DEF: () => {
+        this.OPTION2(() => this.CONSUME(T.As));
+        alias = this.SUBRULE(this.identifier);
+      },
     });
     return alias;
   });
@@ -913,14 +923,17 @@ export class SqlParser extends EmbeddedActionsParser {
           this.CONSUME3(T.RParen);
           let alias: string | undefined;
           let column: string | undefined;
-          this.OPTION(() => {
-            this.OPTION2(() => this.CONSUME(T.As));
-            alias = this.SUBRULE2(this.identifier);
-            this.OPTION3(() => {
-              this.CONSUME4(T.LParen);
-              column = this.SUBRULE3(this.identifier);
-              this.CONSUME4(T.RParen);
-            });
+          this.OPTION({
+            GATE: () => this.bareAliasAllowed(),
+            DEF: () => {
+              this.OPTION2(() => this.CONSUME(T.As));
+              alias = this.SUBRULE2(this.identifier);
+              this.OPTION3(() => {
+                this.CONSUME4(T.LParen);
+                column = this.SUBRULE3(this.identifier);
+                this.CONSUME4(T.RParen);
+              });
+            },
           });
           return {
             kind: 'UnnestRef' as const,
