@@ -358,6 +358,19 @@ test('search trace: same seed same trace, different seed different trace, batch 
   // Pinned: the trace of seed 11 must not drift between versions or machines.
   const digest = createHash('md5').update(show(a)).digest('hex');
   t.deepEqual({ events: a.length, digest }, SEED_11_FINGERPRINT);
+  // The columnar form holds the same searches.
+  const g = new SearchTraceGenerator({ ...SMALL, seed: 11 });
+  const fromColumns: SearchEvent[] = [];
+  for (let c = g.fillColumns(777); c.n > 0; c = g.fillColumns(777)) {
+    for (let i = 0; i < c.n; i++) {
+      const at = c.termAt[i]!;
+      const term = c.pool.substring(at, at + c.termLength);
+      t.is(at >= c.relevantAt, term.startsWith('fever'));
+      t.is(Buffer.from(c.poolBytes.subarray(at, at + c.termLength)).toString('latin1'), term);
+      fromColumns.push({ term, user_id: c.userId[i]!, ip: REGION_IPS[c.region[i]!]!, ts: c.ts[i]! });
+    }
+  }
+  t.is(show(fromColumns), show(a));
 });
 
 testProp(

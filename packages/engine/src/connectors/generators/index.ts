@@ -11,6 +11,7 @@ export type {
 export { NEXMARK_EVENT_TYPE, NexmarkGenerator, nexmarkStaticTables, nexmarkTsvLine } from './nexmark.ts';
 export { JavaSplittableRandom, Xoshiro128ss } from './prng.ts';
 export type {
+  SearchColumns,
   SearchEvent,
   SearchTraceOptions,
   SearchTracePreset,
@@ -19,6 +20,7 @@ export type {
 export {
   REGION_IPS,
   regionOf,
+  SEARCH_COLUMNS_CAPACITY,
   SEARCH_TRACE_PRESETS,
   SearchTraceGenerator,
   writeSearchTraceJsonl,

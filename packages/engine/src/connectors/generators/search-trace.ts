@@ -297,12 +297,31 @@ function normal(rng: Xoshiro128ss): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
-// Column buffers of fillRaw: single-threaded scratch, read right after each call.
-const RAW_CAPACITY = 65536;
-const rawTerm = new Int32Array(RAW_CAPACITY);
-const rawUser = new Int32Array(RAW_CAPACITY);
-const rawRegion = new Uint8Array(RAW_CAPACITY);
-const rawTs = new Float64Array(RAW_CAPACITY);
+/**
+ * A batch of searches as columns, for consumers that want no per-event objects. Search i has term
+ * `pool.substring(termAt[i], termAt[i] + termLength)` (bytes `poolBytes[termAt[i] …]`), which is
+ * relevant (starts with "fever") exactly when `termAt[i] >= relevantAt`; `user_id = userId[i]`,
+ * `ip = REGION_IPS[region[i]]`, `ts = ts[i]`. The arrays are shared scratch, overwritten by the next
+ * `fillColumns` call of any generator; only the first `n` entries are meaningful.
+ */
+export interface SearchColumns {
+  readonly n: number;
+  readonly termAt: Int32Array;
+  readonly userId: Int32Array;
+  readonly region: Uint8Array;
+  readonly ts: Float64Array;
+  readonly termLength: number;
+  readonly relevantAt: number;
+  readonly pool: string;
+  readonly poolBytes: Uint8Array;
+}
+
+/** Most searches one `fillColumns` call returns. */
+export const SEARCH_COLUMNS_CAPACITY = 65536;
+const rawTerm = new Int32Array(SEARCH_COLUMNS_CAPACITY);
+const rawUser = new Int32Array(SEARCH_COLUMNS_CAPACITY);
+const rawRegion = new Uint8Array(SEARCH_COLUMNS_CAPACITY);
+const rawTs = new Float64Array(SEARCH_COLUMNS_CAPACITY);
 
 export interface SearchTraceSnapshot {
   readonly v: 1;
@@ -371,7 +390,7 @@ export class SearchTraceGenerator {
 
   /** Up to `max` next searches, in timestamp order; an empty array at the end of the trace. */
   nextBatch(max: number): SearchEvent[] {
-    const n = this.fillRaw(max);
+    const n = this.fill(max);
     const out = new Array<SearchEvent>(n);
     const text = this.pool.text;
     const len = this.termLength;
@@ -388,11 +407,33 @@ export class SearchTraceGenerator {
   }
 
   /**
-   * The generation core: up to min(max, RAW_CAPACITY) searches into the module's column buffers
-   * (term offset in the pool, user, region, ts). Returns how many.
+   * The next min(max, SEARCH_COLUMNS_CAPACITY) searches as columns, with no per-search object:
+   * the same searches, in the same order, as `nextBatch` would return.
+   *
+   * ```ts
+   * const c = g.fillColumns(8192);
+   * for (let i = 0; i < c.n; i++) if (c.termAt[i] >= c.relevantAt) count[c.region[i]]++;
+   * ```
    */
-  fillRaw(max: number): number {
-    const limit = Math.min(Math.floor(max), RAW_CAPACITY, this.opts.events - this.count);
+  fillColumns(max: number): SearchColumns {
+    const n = this.fill(max);
+    const pool = this.pool;
+    return {
+      n,
+      termAt: rawTerm,
+      userId: rawUser,
+      region: rawRegion,
+      ts: rawTs,
+      termLength: this.termLength,
+      relevantAt: pool.relevantAt,
+      pool: pool.text,
+      poolBytes: pool.bytes,
+    };
+  }
+
+  /** The generation core: fills the column scratch, returns how many searches. */
+  private fill(max: number): number {
+    const limit = Math.min(Math.floor(max), SEARCH_COLUMNS_CAPACITY, this.opts.events - this.count);
     const rng = this.rng;
     const len = this.termLength;
     const relevantAt = this.pool.relevantAt;
@@ -550,7 +591,7 @@ export function writeSearchTraceJsonl(
   let off = 0;
   try {
     for (;;) {
-      const n = g.fillRaw(8192);
+      const n = g.fillColumns(8192).n;
       if (n === 0) break;
       for (let i = 0; i < n; i++) {
         if (off + maxLine > CHUNK_BYTES) {
