@@ -97,3 +97,64 @@ test('SIGKILL at random points: committed work survives, uncommitted work vanish
   }
   t.pass(`${kills} kills`);
 });
+
+const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'counter', 'main.ts');
+
+/** Runs the counter example; SIGKILLs it after `killAfter` progress lines (or lets it finish). */
+function runExample(path: string, n: number, killAfter: number | undefined): Promise<'killed' | 'done'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, path, String(n)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    let lines = 0;
+    let done = false;
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('done')) done = true;
+      if (killAfter !== undefined && ++lines === killAfter) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve('killed');
+      else if (code === 0 && done) resolve('done');
+      else reject(new Error(`example exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+test('the counter example has exactly-once effects when killed with SIGKILL again and again', async (t) => {
+  const path = join(tempDir(t), 'counter.sqlite');
+  const n = 600;
+  const kills = LONG ? 50 : 5;
+  const at = fc.sample(fc.integer({ min: 1, max: 12 }), { numRuns: kills, seed: 7 });
+  let outcome: 'killed' | 'done' = 'killed';
+  for (let k = 0; k < kills && outcome === 'killed'; k++) outcome = await runExample(path, n, at[k]);
+  if (outcome !== 'done') outcome = await runExample(path, n, undefined);
+  t.is(outcome, 'done');
+
+  const { request } = await import('../examples/counter/counter.ts');
+  const w = Worker.open({ path });
+  const counter = w.participant('counter');
+  const audit = w.participant('audit');
+  const expected = new Map<string, number>();
+  const running = new Map<string, number>();
+  const receipts = [...audit.scan('receipts', '')].map(
+    ([, r]) => r as { reqId: number; key: string; total: number },
+  );
+  t.is(receipts.length, n, 'one receipt per request');
+  for (let i = 0; i < n; i++) {
+    const r = request(i);
+    expected.set(r.key, (expected.get(r.key) ?? 0) + r.amount);
+    running.set(r.key, (running.get(r.key) ?? 0) + r.amount);
+    const receipt = receipts[i];
+    if (receipt?.reqId !== i || receipt.total !== running.get(r.key)) {
+      t.fail(`receipt ${i}: ${JSON.stringify(receipt)}, expected total ${running.get(r.key)}`);
+    }
+  }
+  for (const [key, total] of expected) t.is(counter.get('counts', key), total, `count of ${key}`);
+  t.is(audit.get('stats', 'filed'), n);
+  t.is(counter.pendingInputs().length + audit.pendingInputs().length, 0);
+  w.close();
+});

@@ -1,0 +1,71 @@
+/**
+ * Commit latency under a steady 50 k records/s (one 250-record entry every 5 ms, then a commit), machine
+ * persistence (fsync per commit). Side by side in the same run:
+ *   - darq: `worker.commit()`, WAL checkpoints run by the worker off the hot path (after a commit, on a timer);
+ *   - bare SQLite, same insert + COMMIT, WAL with automatic checkpoints off (pure fsync commit);
+ *   - bare SQLite with SQLite's default automatic checkpoint (what makes the p99 tail).
+ *
+ *   node --import tsx bench/darq-core/commit-latency.ts [seconds]   → bench/results/darq-core-commit.json
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from '@darq/darq-core';
+import { Database, machine, makeBatches, Packr, percentiles, scratch, writeResult } from './common.ts';
+
+const SECONDS = Number(process.argv[2] ?? 5);
+const INTERVAL_MS = 5;
+const PER_COMMIT = 250; // 250 records every 5 ms = 50 k records/s
+const packr = new Packr({ useRecords: true });
+const pool = makeBatches(16, PER_COMMIT).map((b) => packr.pack(b));
+const ticks = Math.round((SECONDS * 1000) / INTERVAL_MS);
+
+async function darq(dir: string) {
+  const w = Worker.open({ path: join(dir, 'darq.sqlite'), persistence: 'machine', walCheckpointMs: 20 });
+  const q = w.participant('input');
+  const samples: number[] = [];
+  for (let i = 0; i < ticks; i++) {
+    q.enqueue('loader', i, [pool[i % pool.length] as Uint8Array]);
+    const t0 = performance.now();
+    w.commit();
+    samples.push(performance.now() - t0);
+    await sleep(INTERVAL_MS);
+  }
+  w.close();
+  return percentiles(samples);
+}
+
+async function bare(dir: string, name: string, autocheckpoint: boolean) {
+  const db = new Database(join(dir, `${name}.sqlite`));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  if (!autocheckpoint) db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE log (lsn INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+  const ins = db.prepare('INSERT INTO log (body) VALUES (?)');
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  const samples: number[] = [];
+  for (let i = 0; i < ticks; i++) {
+    begin.run();
+    ins.run(pool[i % pool.length]);
+    const t0 = performance.now();
+    commit.run();
+    samples.push(performance.now() - t0);
+    await sleep(INTERVAL_MS);
+  }
+  db.close();
+  return percentiles(samples);
+}
+
+const dir = scratch('commit');
+const result = {
+  benchmark: 'darq-core commit latency at 50 k records/s, machine persistence',
+  ...machine(),
+  recordsPerSec: (PER_COMMIT * 1000) / INTERVAL_MS,
+  commitEveryMs: INTERVAL_MS,
+  bytesPerCommit: pool[0]?.length,
+  darqCommit: await darq(dir),
+  baselineBareSqliteFsyncCommit: await bare(dir, 'bare', false),
+  baselineBareSqliteAutoCheckpoint: await bare(dir, 'bare-auto', true),
+};
+console.log(JSON.stringify(result, null, 2));
+writeResult('commit', result);
