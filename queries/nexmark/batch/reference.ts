@@ -34,9 +34,9 @@ export interface BatchDatabase {
 
 /** One generated event: exactly one of `person`, `auction`, `bid` is set (the generator's shape). */
 export interface BatchEvent {
-  readonly person?: Record<string, unknown> | null;
-  readonly auction?: Record<string, unknown> | null;
-  readonly bid?: Record<string, unknown> | null;
+  readonly person?: object | null;
+  readonly auction?: object | null;
+  readonly bid?: object | null;
 }
 
 const COLUMNS = {
@@ -132,7 +132,7 @@ export function loadEvents(
     for (const e of events) {
       const kind = e.bid ? 'bid' : e.auction ? 'auction' : e.person ? 'person' : undefined;
       if (kind === undefined) throw new Error('loadEvents: an event with no person, auction or bid');
-      const entity = e[kind]!;
+      const entity = e[kind] as Record<string, unknown>;
       insert[kind].run(...COLUMNS[kind].map((c) => entity[c] ?? null));
       counts[kind]++;
     }
