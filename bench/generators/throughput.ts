@@ -166,6 +166,12 @@ measure('search trace nextBatch(8192), events-50k', 'events', () => {
   for (let b = g.nextBatch(8192); b.length > 0; b = g.nextBatch(8192)) n += b.length;
   return n;
 });
+measure('search trace fillColumns(8192), events-50k', 'events', () => {
+  const g = new SearchTraceGenerator(traceOpts);
+  let n = 0;
+  for (let c = g.fillColumns(8192); c.n > 0; c = g.fillColumns(8192)) n += c.n;
+  return n;
+});
 measure('search trace nextBatch(8192), events-250k', 'events', () => {
   const g = new SearchTraceGenerator({ ...SEARCH_TRACE_PRESETS['events-250k'], seconds: traceOpts.seconds });
   let n = 0;
