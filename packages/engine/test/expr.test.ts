@@ -259,6 +259,28 @@ runCases('strings', [
   ['rpad', s('RPAD', col(0, T.str), lit(4), lit('.')), ['ab'], 'ab..'],
   ['md5', s('MD5', col(0, T.str)), ['hello'], '5d41402abc4b2a76b9719d911017c592'],
   ['md5 null', s('MD5', col(0, T.str)), [null], null],
+  ['repeat', s('REPEAT', col(0, T.str), lit(3)), ['ab'], 'ababab'],
+  ['repeat negative', s('REPEAT', col(0, T.str), lit(-1)), ['ab'], ''],
+  ['regexp_replace', s('REGEXP_REPLACE', col(0, T.str), lit('(\\d+)'), lit('<$1>')), ['a1b22'], 'a<1>b<22>'],
+  ['regexp_replace literal $', s('REGEXP_REPLACE', col(0, T.str), lit('b'), lit('\\$&$')), ['abc'], 'a$&$c'],
+  [
+    'regexp_replace named',
+    s('REGEXP_REPLACE', col(0, T.str), lit('(?<d>\\d)'), lit('$' + '{d}$' + '{d}')),
+    ['a1'],
+    'a11',
+  ],
+  [
+    'regexp_replace dynamic',
+    s('REGEXP_REPLACE', col(0, T.str), col(1, T.str), lit('-')),
+    ['a.b.c', '\\.'],
+    'a-b-c',
+  ],
+  [
+    'regexp_replace dynamic invalid',
+    s('REGEXP_REPLACE', col(0, T.str), col(1, T.str), lit('-')),
+    ['a', '['],
+    null,
+  ],
 ]);
 
 runCases('numbers', [
@@ -282,6 +304,21 @@ runCases('numbers', [
   ['log10', d('LOG10', col(0, T.double)), [1000], 3],
   ['sign', i('SIGN', col(0)), [-9], -1],
   ['sign zero', i('SIGN', col(0)), [0], 0],
+  ['sin', d('SIN', lit(0)), [], 0],
+  ['cos', d('COS', lit(0)), [], 1],
+  ['tan', d('TAN', lit(0)), [], 0],
+  [
+    'to_decimal string',
+    fn('TO_DECIMAL', { kind: 'DECIMAL', precision: 38, scale: 18 }, col(0, T.str)),
+    ['1.25'],
+    1.25,
+  ],
+  [
+    'to_decimal bad',
+    fn('TO_DECIMAL', { kind: 'DECIMAL', precision: 38, scale: 18 }, col(0, T.str)),
+    ['x'],
+    null,
+  ],
 ]);
 
 const T0 = ms('2024-03-09T17:05:42.123'); // a Saturday, day 69, ISO week 10
@@ -389,6 +426,15 @@ runCases('time: EXTRACT, fields, DATE_FORMAT, TO_TIMESTAMP, FLOOR/CEIL, epoch co
   ['floor day', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('DAY')), [T0], ms('2024-03-09T00:00:00')],
   ['floor month', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('MONTH')), [T0], ms('2024-03-01T00:00:00')],
   ['floor year', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('YEAR')), [T0], ms('2024-01-01T00:00:00')],
+  ['floor week (Sunday)', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('WEEK')), [T0], ms('2024-03-03T00:00:00')],
+  [
+    'floor week before 1970',
+    fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('WEEK')),
+    [0],
+    ms('1969-12-28T00:00:00'),
+  ],
+  ['ceil week', fn('CEIL_TIME', T.ts, col(0, T.ts), lit('WEEK')), [T0], ms('2024-03-10T00:00:00')],
+  ['floor quarter', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('QUARTER')), [T0], ms('2024-01-01T00:00:00')],
   ['floor before 1970', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('DAY')), [-1], ms('1969-12-31T00:00:00')],
   ['ceil minute', fn('CEIL_TIME', T.ts, col(0, T.ts), lit('MINUTE')), [T0], ms('2024-03-09T17:06:00')],
   [
@@ -571,6 +617,11 @@ function find<K extends LogicalNode['kind']>(n: LogicalNode, kind: K): Extract<L
   throw new Error(`no ${kind} node in the plan`);
 }
 
+/** The row as the plan's Scan delivers it: only the columns the query uses, in the Scan's order. */
+function scanned(plan: LogicalNode, row: Row): Row {
+  return find(plan, 'Scan').columns.map((c) => row[c]);
+}
+
 test('SQL expressions over t(a, b, d, s, ts, arr, flag, m) evaluate as Flink would', (t) => {
   const cases: [string, unknown][] = [
     ['a / 2', 3],
@@ -617,16 +668,18 @@ test('SQL expressions over t(a, b, d, s, ts, arr, flag, m) evaluate as Flink wou
     ['a IS NULL OR flag IS NULL', true],
   ];
   for (const [text, want] of cases) {
-    const e = find(planOf(`SELECT ${text} AS x FROM t`), 'Project').exprs[0]!;
-    t.deepEqual(compileExpr(e)(ROW), want, `${text}\n${exprToJs(e)}`);
+    const plan = planOf(`SELECT ${text} AS x FROM t`);
+    const e = find(plan, 'Project').exprs[0]!;
+    t.deepEqual(compileExpr(e)(scanned(plan, ROW)), want, `${text}\n${exprToJs(e)}`);
   }
 });
 
 test('SQL WHERE clauses compile to predicates that keep TRUE only', (t) => {
   const rows: Row[] = [ROW, [null, 1, 0, 'flu', 0, [], true, 1], [3, 2, 9.5, null, 0, null, false, 2]];
   const keep = (where: string) => {
-    const p = compilePredicate(find(planOf(`SELECT a FROM t WHERE ${where}`), 'Filter').predicate);
-    return rows.map(p);
+    const plan = planOf(`SELECT a FROM t WHERE ${where}`);
+    const p = compilePredicate(find(plan, 'Filter').predicate);
+    return rows.map((r) => p(scanned(plan, r)));
   };
   t.deepEqual(keep("s LIKE '%e%'"), [true, false, false]);
   t.deepEqual(keep('a > 1'), [true, false, true]);

@@ -136,7 +136,8 @@ function toDecimal(from: DataType, precision: number, scale: number): CastFn | n
   const limit = 10 ** (precision - scale);
   const fit = (n: number | null) => {
     if (n === null || !Number.isFinite(n)) return null;
-    const r = round(n, scale);
+    // A double holds at most 17 significant digits: scales past 15 need no rounding.
+    const r = scale > 15 ? n : round(n, scale);
     return Math.abs(r) < limit ? r + 0 : null;
   };
   if (from.kind === 'DECIMAL' && from.scale <= scale && from.precision - from.scale <= precision - scale)

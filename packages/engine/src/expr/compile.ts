@@ -732,7 +732,12 @@ function timeRound(kind: 'floor' | 'ceil'): Builtin {
     min: 2,
     max: 2,
     gen: (c, e, b) => {
-      const unit = unitOf(e, 1, isTimeUnit, 'MILLISECOND, SECOND, MINUTE, HOUR, DAY, MONTH, QUARTER, YEAR');
+      const unit = unitOf(
+        e,
+        1,
+        isTimeUnit,
+        'MILLISECOND, SECOND, MINUTE, HOUR, DAY, WEEK, MONTH, QUARTER, YEAR',
+      );
       if (!isTimeUnit(unit)) throw new Error('unreachable');
       const f = kind === 'floor' ? floorTime(unit) : ceilTime(unit);
       const k = c.constant(f, `${kind.toUpperCase()}(ts TO ${unit})`);
@@ -828,6 +833,25 @@ function regexFn(kind: 'extract' | 'test'): Builtin {
             })();
       if (kind === 'test') return c.strict(e, b, (a) => `h.regexpTest(${re(a)}, ${a[0]})`, pattern === null);
       return c.strict(e, b, (a) => `h.regexpExtract(${re(a)}, ${a[0]}, ${a[2] ?? 0})`, true);
+    },
+  };
+}
+
+/** `REGEXP_REPLACE(s, regex, replacement)`: every match; `$1` in the replacement is a group (Java syntax). */
+function regexReplace(): Builtin {
+  return {
+    min: 3,
+    max: 3,
+    gen: (c, e, b) => {
+      const pattern = literalString(e.args[1]!);
+      const replacement = literalString(e.args[2]!);
+      if (pattern === null || replacement === null) {
+        return c.strict(e, b, (a) => `h.regexpReplaceDyn(${a[0]}, ${a[1]}, ${a[2]})`, true);
+      }
+      const re = fns.compileJavaRegExp(pattern, e.fn);
+      const k = c.constant(new RegExp(re.source, `${re.flags}g`), `${e.fn} /${pattern}/g`);
+      const r = JSON.stringify(fns.javaReplacement(replacement));
+      return c.strict(e, b, (a) => `${a[0]}.replace(${k}, ${r})`, false, [e.args[0]!]);
     },
   };
 }
@@ -963,6 +987,8 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   LPAD: helper('lpad', 3, 3, true),
   RPAD: helper('rpad', 3, 3, true),
   MD5: helper('md5', 1, 1),
+  REPEAT: helper('repeat', 2, 2),
+  REGEXP_REPLACE: regexReplace(),
   // numbers
   ABS: math('Math.abs'),
   ROUND: roundFn('round'),
@@ -976,6 +1002,9 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   EXP: math('Math.exp'),
   LN: math('Math.log'),
   LOG10: math('Math.log10'),
+  SIN: math('Math.sin'),
+  COS: math('Math.cos'),
+  TAN: math('Math.tan'),
   LOG2: math('Math.log2'),
   LOG: strict(1, 2, (a) => (a.length === 1 ? `Math.log(${a[0]})` : `Math.log(${a[1]}) / Math.log(${a[0]})`)),
   SIGN: strict(1, 1, (a) => `Math.sign(${a[0]}) + 0`),
@@ -1009,6 +1038,16 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   IF: ifFn(),
   GREATEST: helper('greatest', 1, Infinity),
   LEAST: helper('least', 1, Infinity),
+  TO_DECIMAL: {
+    min: 1,
+    max: 1,
+    gen: (c, e, b) => {
+      const f = castFunction(e.args[0]!.type, e.type);
+      if (f === null) return c.gen(e.args[0]!, b);
+      const k = c.constant(f, `TO_DECIMAL as ${typeText(e.type)}`);
+      return c.strict(e, b, (a) => `${k}(${a[0]})`, true);
+    },
+  },
   // structured
   CARDINALITY: strict(1, 1, (a) => `${a[0]}.length`),
   ELEMENT_AT: helper('elementAt', 2, 2, true),

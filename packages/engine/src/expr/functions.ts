@@ -121,6 +121,11 @@ function padTo(s: string, len: number, padding: string, left: boolean): string |
   return left ? fill.join('') + s : s + fill.join('');
 }
 
+/** `REPEAT(s, n)`: `s` n times; empty for n ≤ 0. */
+export function repeat(s: string, n: number): string {
+  return n > 0 ? s.repeat(Math.trunc(n)) : '';
+}
+
 export function md5(s: string): string {
   return createHash('md5').update(s, 'utf8').digest('hex');
 }
@@ -195,6 +200,38 @@ export function dynRegExp(pattern: string): RegExp | null {
       return null;
     }
   });
+}
+
+/**
+ * A Java `replaceAll` replacement in JS syntax: `$n` and `${name}` are groups, `\x` is a literal x; JS's own
+ * `$&`, `$'` and `$$` mean nothing special in Java, so a `$` not followed by a group is literal.
+ */
+export function javaReplacement(r: string): string {
+  let out = '';
+  for (let i = 0; i < r.length; i++) {
+    const ch = r[i]!;
+    if (ch === '\\' && i + 1 < r.length) {
+      const next = r[++i]!;
+      out += next === '$' ? '$$' : next;
+    } else if (ch === '$') {
+      const named = /^\{([A-Za-z][A-Za-z0-9]*)\}/.exec(r.slice(i + 1));
+      if (named) {
+        out += `$<${named[1]}>`;
+        i += named[0].length;
+      } else if (/[0-9]/.test(r[i + 1] ?? '')) out += '$';
+      else out += '$$';
+    } else out += ch;
+  }
+  return out;
+}
+
+/** REGEXP_REPLACE with a per-row pattern or replacement: NULL for an invalid pattern. */
+export function regexpReplaceDyn(s: string, pattern: string, replacement: string): string | null {
+  const re = cached(regexCache, `\0g${pattern}`, () => {
+    const r = dynRegExp(pattern);
+    return r === null ? null : new RegExp(r.source, `${r.flags}g`);
+  });
+  return re === null ? null : s.replace(re, javaReplacement(replacement));
 }
 
 /** `REGEXP_EXTRACT(s, re, group)`: NULL when nothing matches or the group does not exist/participate. */

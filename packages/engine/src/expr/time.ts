@@ -212,7 +212,16 @@ export function isExtractUnit(u: string): u is ExtractUnit {
 // ---------------------------------------------------------------------------------------------------------
 // FLOOR(ts TO unit) / CEIL(ts TO unit)
 
-export type TimeUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'QUARTER' | 'YEAR';
+export type TimeUnit =
+  | 'MILLISECOND'
+  | 'SECOND'
+  | 'MINUTE'
+  | 'HOUR'
+  | 'DAY'
+  | 'WEEK'
+  | 'MONTH'
+  | 'QUARTER'
+  | 'YEAR';
 const FIXED_UNITS: Readonly<Record<string, number>> = {
   MILLISECOND: 1,
   SECOND: MS_SECOND,
@@ -220,7 +229,19 @@ const FIXED_UNITS: Readonly<Record<string, number>> = {
   HOUR: MS_HOUR,
   DAY: MS_DAY,
 };
-const TIME_UNITS = new Set(['MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'MONTH', 'QUARTER', 'YEAR']);
+const TIME_UNITS = new Set([
+  'MILLISECOND',
+  'SECOND',
+  'MINUTE',
+  'HOUR',
+  'DAY',
+  'WEEK',
+  'MONTH',
+  'QUARTER',
+  'YEAR',
+]);
+/** Weeks start on Sunday (Calcite, like DOW = 1 for Sunday); the first Sunday after the epoch is day 3. */
+const WEEK_ORIGIN = 3 * MS_DAY;
 
 export function isTimeUnit(u: string): u is TimeUnit {
   return TIME_UNITS.has(u);
@@ -230,6 +251,7 @@ export function isTimeUnit(u: string): u is TimeUnit {
 export function floorTime(unit: TimeUnit): (ms: number) => number | null {
   const fixed = FIXED_UNITS[unit];
   if (fixed !== undefined) return (ms) => (validMs(ms) ? ms - fmod(ms, fixed) : null);
+  if (unit === 'WEEK') return (ms) => (validMs(ms) ? ms - fmod(ms - WEEK_ORIGIN, 7 * MS_DAY) : null);
   return (ms) => {
     if (!validMs(ms)) return null;
     const d = new Date(ms);
@@ -248,6 +270,7 @@ export function ceilTime(unit: TimeUnit): (ms: number) => number | null {
     const f = floor(ms);
     if (f === null || f === ms) return f;
     if (fixed !== undefined) return f + fixed;
+    if (unit === 'WEEK') return f + 7 * MS_DAY;
     const d = new Date(f);
     const step = unit === 'YEAR' ? 12 : unit === 'QUARTER' ? 3 : 1;
     return utc(d.getUTCFullYear(), d.getUTCMonth() + step, 1);
