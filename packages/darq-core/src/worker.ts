@@ -25,6 +25,8 @@ export interface WorkerOptions {
 const PARTICIPANTS_NS = 'P';
 const META_NS = 'M';
 const MAX_ID_LENGTH = 256;
+/** After this many commits without a checkpoint, checkpoint right after a commit. */
+const FORCED_CHECKPOINT_COMMITS = 2000;
 
 /**
  * One failure domain: one SQLite file hosting the DARQs of all its participants, one sequence of versions.
@@ -63,6 +65,7 @@ export class Worker {
   private readonly walCheckpointMs: number;
   private walTimer: NodeJS.Timeout | undefined;
   private walDue = false;
+  private commitsSinceCheckpoint = 0;
 
   private constructor(store: LogStore, opts: WorkerOptions) {
     this.store = store;
@@ -266,6 +269,7 @@ export class Worker {
   checkpointWal(): boolean {
     if (this.closed || this.store.inTransaction) return false;
     this.walDue = false;
+    this.commitsSinceCheckpoint = 0;
     this.store.checkpoint();
     return true;
   }
@@ -320,6 +324,11 @@ export class Worker {
 
   private afterCommit(): void {
     if (this.walCheckpointMs <= 0) return;
+    if (++this.commitsSinceCheckpoint >= FORCED_CHECKPOINT_COMMITS) {
+      // The timer never found a gap between versions (a caller that never yields): bound the WAL anyway.
+      this.checkpointWal();
+      return;
+    }
     if (this.walDue) {
       // The timer fired while a version was open; checkpoint as soon as this turn of the loop is over.
       this.walDue = false;

@@ -117,6 +117,7 @@ function openDatabase(opts: SqliteStoreOptions): Database.Database {
     }
     db.pragma(`synchronous = ${opts.persistence === 'machine' ? 'FULL' : 'NORMAL'}`);
     db.pragma('wal_autocheckpoint = 0');
+    db.pragma('journal_size_limit = 67108864'); // after a checkpoint, shrink a WAL that grew past 64 MiB
     db.pragma('cache_size = -32768');
     db.pragma('temp_store = MEMORY');
     // Take the exclusive lock now (held until close): a second process on the same file fails here.
