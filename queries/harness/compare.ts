@@ -29,7 +29,8 @@ export interface CompareResult {
 
 export type CompareMode = 'multiset_exact' | 'debezium_final_state';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A parsed JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Relative tolerance for numbers that are not both safe integers. */
 export const FLOAT_TOLERANCE = 1e-9;
