@@ -12,6 +12,9 @@ import {
 } from '../src/aggregates/index.ts';
 import { EngineError } from '../src/errors.ts';
 
+// The long form (`pnpm test:long`) runs every property 50 times as often.
+fc.configureGlobal({ numRuns: process.env.DARQ_LONG === '1' ? 5_000 : 100 });
+
 // ---------------------------------------------------------------------------------------------------------
 // Building calls
 

@@ -1,7 +1,8 @@
-import type { WindowSpec } from '@darq/parser';
+import type { AggCall, WindowSpec } from '@darq/parser';
 import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
 import { pack, unpack } from 'msgpackr';
+import { type Aggregator, createAggregator } from '../src/aggregates/index.ts';
 import { EngineError } from '../src/errors.ts';
 import {
   assignWindows,
@@ -16,6 +17,10 @@ import {
   validateWindowSpec,
   windowsOfPane,
 } from '../src/windows/index.ts';
+import { SessionAggregates, type SessionKeySnapshot } from '../src/windows/session-aggregates.ts';
+
+// The long form (`pnpm test:long`) runs every property 50 times as often.
+fc.configureGlobal({ numRuns: process.env.DARQ_LONG === '1' ? 5_000 : 100 });
 
 const time = fc.integer({ min: -1e13, max: 1e13 });
 const length = fc.integer({ min: 1, max: 100_000 });
@@ -341,4 +346,107 @@ test('bad window lengths get coded errors that say how to fix them', (t) => {
     'WINDOW_BAD_TIME',
   );
   t.regex(t.throws(() => cumulateWindows(0, 3, 10))!.message, /whole multiple of its step/);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// SESSION window aggregates
+
+function sessionAggs(): Aggregator[] {
+  const SPAN = { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } };
+  const BIGINT = { kind: 'BIGINT' } as const;
+  const call = (fn: string, args: number[]): AggCall => ({
+    kind: 'AggCall',
+    fn,
+    args: args.map((index) => ({ kind: 'ColumnRef', index, name: `c${index}`, type: BIGINT, span: SPAN })),
+    distinct: false,
+    type: BIGINT,
+    name: fn.toLowerCase(),
+    span: SPAN,
+  });
+  return [
+    createAggregator(call('COUNT', []), []),
+    createAggregator(call('SUM', [1]), [(r) => r[1]]),
+    createAggregator(call('MAX', [1]), [(r) => r[1]]),
+  ];
+}
+
+testProp(
+  'SESSION aggregates equal the per-key reference, with a safe watermark, firing and a restore midway',
+  [
+    fc.array(
+      fc.tuple(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 3_000 }),
+        fc.integer({ min: -50, max: 50 }),
+      ),
+      {
+        maxLength: 50,
+      },
+    ),
+    fc.integer({ min: 1, max: 400 }),
+    fc.nat(),
+  ],
+  (t, events, gap, cut) => {
+    const aggs = sessionAggs();
+    let s = new SessionAggregates(gap, aggs);
+    const state = new Map<string, unknown>();
+    const fired: { key: unknown; start: number; end: number; values: unknown[] }[] = [];
+    const restoreAt = events.length === 0 ? 0 : cut % events.length;
+    events.forEach(([k, ts, v], i) => {
+      s.add(`k${k}`, [k], ts, [k, v]);
+      // A safe watermark: no later event can reach a session that ends at or before it.
+      const wm = Math.min(...events.slice(i + 1).map((e) => e[1]));
+      const out = s.fire(wm);
+      for (let j = 1; j < out.length; j++) t.true(out[j - 1]!.end <= out[j]!.end);
+      fired.push(...out);
+      for (const d of s.takeDirty()) {
+        const snap = s.snapshot(d);
+        if (snap === undefined) state.delete(d);
+        else state.set(d, unpack(pack(snap)));
+      }
+      if (i === restoreAt) {
+        s = new SessionAggregates(gap, aggs);
+        for (const [d, snap] of state) s.restore(d, snap as SessionKeySnapshot);
+      }
+    });
+    fired.push(...s.fire(Number.POSITIVE_INFINITY));
+    t.is(s.openKeys, 0);
+    const want = [0, 1, 2, 3].flatMap((k) => {
+      const mine = events.filter((e) => e[0] === k);
+      return referenceSessions(
+        mine.map((e) => e[1]),
+        gap,
+      ).map((ref) => {
+        const vs = mine.filter((e) => e[1] >= ref.start && e[1] < ref.end - gap + 1).map((e) => e[2]);
+        return {
+          key: [k],
+          start: ref.start,
+          end: ref.end,
+          values: [vs.length, vs.reduce((a, b) => a + b, 0), Math.max(...vs)],
+        };
+      });
+    });
+    const order = (a: { start: number; key: unknown }, b: { start: number; key: unknown }) =>
+      a.start - b.start || String(a.key).localeCompare(String(b.key));
+    t.deepEqual([...fired].sort(order), want.sort(order));
+  },
+);
+
+test('SESSION aggregates need mergeable aggregates', (t) => {
+  const udaf = createAggregator(
+    {
+      kind: 'AggCall',
+      fn: 'nomerge',
+      args: [],
+      distinct: false,
+      type: { kind: 'BIGINT' },
+      name: 'x',
+      span: { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } },
+    },
+    [],
+    undefined,
+    { nomerge: { create: () => 0, add: (a) => (a as number) + 1, result: (a) => a } },
+  );
+  const e = t.throws(() => new SessionAggregates(10, [udaf]), { instanceOf: EngineError });
+  t.is((e as EngineError).code, 'WINDOW_SESSION_NEEDS_MERGE');
 });
