@@ -2,11 +2,13 @@ import { BOOLEAN } from '../types.ts';
 import { mkDeduplicate, mkFilter, mkJoin, mkProject, mkTopN, mkUnion, mkWindowTvf } from './build.ts';
 import { call, columnsOf, type Expr, exprKey, mapColumns } from './expr.ts';
 import type { Join, LogicalNode, SortKey, WindowSpec } from './logical.ts';
+import { pruneColumns } from './prune.ts';
 
 // Logical rewrite rules, applied bottom-up after the analyzer built a plan:
 // 1. predicate pushdown (through Project, Union, WindowTvf, into Join inputs and conditions),
 // 2. ROW_NUMBER patterns → TopN / Deduplicate,
-// 3. join classification (regular / window / interval), recomputed after conditions moved.
+// 3. join classification (regular / window / interval), recomputed after conditions moved,
+// 4. projection pruning (prune.ts).
 
 export function conjuncts(e: Expr): Expr[] {
   return e.kind === 'Call' && e.fn === 'AND' ? e.args.flatMap(conjuncts) : [e];
@@ -233,9 +235,9 @@ function intervalBounds(
   };
 }
 
-/** Applies the rewrite rules bottom-up. */
+/** Applies the rewrite rules bottom-up, then prunes unread columns. */
 export function optimize(node: LogicalNode): LogicalNode {
-  return rewrite(node);
+  return pruneColumns(rewrite(node));
 }
 
 function rewrite(node: LogicalNode): LogicalNode {
