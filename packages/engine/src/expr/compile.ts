@@ -974,8 +974,10 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   LTRIM: helper('ltrim', 1, 1),
   RTRIM: helper('rtrim', 1, 1),
   SUBSTRING: helper('substring', 2, 3),
+  SUBSTR: helper('substring', 2, 3),
   CHAR_LENGTH: helper('charLength', 1, 1),
   CHARACTER_LENGTH: helper('charLength', 1, 1),
+  LENGTH: helper('charLength', 1, 1),
   POSITION: helper('position', 2, 2),
   REPLACE: helper('replace', 3, 3),
   REGEXP_EXTRACT: regexFn('extract'),
@@ -1034,6 +1036,7 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
   FROM_UNIXTIME: fromUnixtime(),
   // conditional
   COALESCE: coalesceNested(),
+  IFNULL: coalesceNested(),
   NULLIF: nullif(),
   IF: ifFn(),
   GREATEST: helper('greatest', 1, Infinity),
