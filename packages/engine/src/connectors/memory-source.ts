@@ -1,7 +1,13 @@
 import { PlanError } from '../errors.ts';
 import { BadRecord, type FormatColumn, jsonObjectDecoder } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
-import { SEARCH_TRACE_PRESETS, SearchTraceGenerator, type SearchTraceOptions } from './generators/index.ts';
+import {
+  NexmarkGenerator,
+  type NexmarkOptions,
+  SEARCH_TRACE_PRESETS,
+  SearchTraceGenerator,
+  type SearchTraceOptions,
+} from './generators/index.ts';
 import type { BadInput, SourceRead, SourceReader } from './source.ts';
 
 /** Rows given by a Node program (library API). Replayable: the position is the index of the next row. */
@@ -103,3 +109,89 @@ export class SearchTraceSourceReader implements SourceReader {
   }
   close(): void {}
 }
+
+/**
+ * One NEXMark table (person, auction or bid) from the seeded generator (specs/nexmark.md): every source of a
+ * query generates the same event sequence and keeps its kind. The position is the generator's snapshot, so a
+ * replay regenerates the same events. Options: table, events, rate, seed (the events seed), base-time.
+ */
+export class NexmarkSourceReader implements SourceReader {
+  readonly description: string;
+  private gen: NexmarkGenerator;
+  private readonly opts: NexmarkOptions;
+  private readonly kind: 'person' | 'auction' | 'bid';
+  constructor(
+    name: string,
+    options: Readonly<Record<string, string>>,
+    private readonly columns: readonly FormatColumn[],
+  ) {
+    const what = `source ${name}`;
+    const table = (options.table ?? name).toLowerCase();
+    if (table !== 'person' && table !== 'auction' && table !== 'bid') {
+      throw new PlanError(
+        'BAD_OPTION',
+        `${what}: option 'table' must be person, auction or bid, got '${options.table}'`,
+      );
+    }
+    this.kind = table;
+    const events = num(options, 'events', what) ?? 1_000_000;
+    this.opts = {
+      events,
+      ...(num(options, 'rate', what) !== undefined ? { rate: num(options, 'rate', what)! } : {}),
+      ...(num(options, 'seed', what) !== undefined ? { seedEvents: num(options, 'seed', what)! } : {}),
+      ...(num(options, 'base-time', what) !== undefined
+        ? { baseTime: num(options, 'base-time', what)! }
+        : {}),
+    };
+    this.gen = new NexmarkGenerator(this.opts);
+    this.description = `nexmark ${table} (${events} events)`;
+    for (const c of columns) {
+      if (!(NEXMARK_COLUMNS[table] as readonly string[]).includes(c.name)) {
+        throw new PlanError(
+          'BAD_COLUMN',
+          `${what}: NEXMark ${table} has no column '${c.name}'; its columns are ${NEXMARK_COLUMNS[table].join(', ')}`,
+        );
+      }
+    }
+  }
+  next(max: number): SourceRead {
+    const rows: Row[] = [];
+    const cols = this.columns.map((c) => c.name);
+    const kind = this.kind;
+    // Read up to `max` generator events per step (so the step size is fixed in generator events).
+    const events = this.gen.nextBatch(max);
+    if (events.length === 0) return { kind: 'eof' };
+    for (const e of events) {
+      if (e.kind !== kind) continue;
+      const entity = e[kind] as unknown as Record<string, unknown>;
+      const r: Row = new Array(cols.length);
+      for (let i = 0; i < cols.length; i++) r[i] = entity[cols[i]!];
+      rows.push(r);
+    }
+    return { kind: 'batch', rows, bad: [] };
+  }
+  position(): unknown {
+    return this.gen.snapshot();
+  }
+  seek(position: unknown): void {
+    this.gen = NexmarkGenerator.restore(this.opts, 0, position as never);
+  }
+  close(): void {}
+}
+
+const NEXMARK_COLUMNS = {
+  person: ['id', 'name', 'emailAddress', 'creditCard', 'city', 'state', 'dateTime', 'extra'],
+  auction: [
+    'id',
+    'itemName',
+    'description',
+    'initialBid',
+    'reserve',
+    'dateTime',
+    'expires',
+    'seller',
+    'category',
+    'extra',
+  ],
+  bid: ['auction', 'bidder', 'price', 'channel', 'url', 'dateTime', 'extra'],
+} as const satisfies Record<string, readonly string[]>;

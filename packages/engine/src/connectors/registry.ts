@@ -5,7 +5,7 @@ import type { FormatColumn } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
 import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
 import { FileSourceReader } from './file-source.ts';
-import { ArraySourceReader, SearchTraceSourceReader } from './memory-source.ts';
+import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
 
 /** Where connectors look things up: the SQL file's directory, CLI overrides, in-process sources and sinks. */
@@ -72,6 +72,8 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
     case 'search-trace':
     case 'search_trace':
       return new SearchTraceSourceReader(def.name, o, physicalColumns(def));
+    case 'nexmark':
+      return new NexmarkSourceReader(def.name, o, physicalColumns(def));
     case '':
       throw new PlanError(
         'MISSING_OPTION',
@@ -80,7 +82,7 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
     default:
       throw new PlanError(
         'UNKNOWN_CONNECTOR',
-        `${what}: unknown connector '${o.connector}'; available: file, search-trace`,
+        `${what}: unknown connector '${o.connector}'; available: file, search-trace, nexmark`,
       );
   }
 }
@@ -107,7 +109,8 @@ export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorCon
   if (cb) return new CallbackSinkWriter(objectRows(schema, cb));
   const override = lookup(ctx.outputs, def.name);
   if (override === '-') return new StreamSinkWriter(columns, ctx.stdout);
-  const connector = (o.connector ?? (override ? 'file' : '')).toLowerCase();
+  // `--output name=path` writes that sink to a file whatever its connector (JSON lines unless it names CSV).
+  const connector = override ? 'file' : (o.connector ?? '').toLowerCase();
   switch (connector) {
     case 'file':
     case 'filesystem':
@@ -116,7 +119,7 @@ export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorCon
       if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
       return new FileSinkWriter({
         path: p,
-        format: fileFormat(o, what),
+        format: override && !/^csv$/i.test(o.format ?? '') ? 'jsonl' : fileFormat(o, what),
         columns,
         header: o['csv.header'] === 'true' || o.header === 'true',
         fsync: ctx.persistence === 'machine',
