@@ -508,3 +508,81 @@ for (const undo of [false, true]) {
     w.close();
   });
 }
+
+test('rollback restores inputs a running processor had consumed and restarts it with a replay', async (t) => {
+  const w = openTemp(t, { undo: true });
+  const q = w.participant('q');
+  w.participant('sink');
+  q.enqueue('p', 0, [enc('a'), enc('b')]);
+  const base = w.commit();
+  w.markCommitted(base);
+  const p = new Recorder();
+  const client = new ColocatedProcessorClient(q, p);
+  client.start();
+  t.deepEqual(p.log.slice(1), ['in:a', 'in:b']);
+  t.is(q.pendingInputs().length, 0);
+  w.commit();
+  const before = client.incarnation;
+  w.rollbackTo(base);
+  t.deepEqual(
+    w
+      .participant('sink')
+      .pendingInputs()
+      .map((m) => dec(m.body)),
+    [],
+    'the sends of the undone steps are gone',
+  );
+  await Promise.resolve();
+  t.true(client.incarnation > before + 1, 'fenced by the rollback, then registered again');
+  t.deepEqual(p.log.slice(-3), [`restart@${client.incarnation}`, 'in:a', 'in:b']);
+  t.deepEqual(
+    w
+      .participant('sink')
+      .pendingInputs()
+      .map((m) => dec(m.body)),
+    ['a', 'b'],
+  );
+  client.stop();
+
+  t.regex(
+    errorCode(() => w.rollbackTo((base - 1) as Version)),
+    /^DARQ_BAD_ROLLBACK: .*cut/,
+  );
+  t.regex(
+    errorCode(() => w.markCommitted((w.version + 5) as Version)),
+    /^DARQ_COMMIT_AHEAD/,
+  );
+  const plain = openTemp(t);
+  t.regex(
+    errorCode(() => plain.rollbackTo(plain.persisted)),
+    /^DARQ_NO_UNDO/,
+  );
+});
+
+test('rollback removes participants and meta created after the target version', (t) => {
+  const path = join(tempDir(t), 'w.sqlite');
+  const w = Worker.open({ path, undo: true });
+  w.participant('a');
+  w.setMeta('plan', 'one');
+  const v = w.commit();
+  const late = w.participant('late');
+  late.enqueue('p', 0, [enc('x')]);
+  w.setMeta('plan', 'two');
+  w.commit();
+  w.rollbackTo(v);
+  t.deepEqual(w.participantIds(), ['a']);
+  t.is(w.getMeta('plan'), 'one');
+  t.regex(
+    errorCode(() => late.enqueue('p', 1, [])),
+    /^DARQ_PARTICIPANT_DROPPED/,
+  );
+  t.is(late.step(late.incarnation, new StepBuilder().self(enc('z')).build()), 'REINCARNATED');
+  const again = w.participant('late');
+  t.is(again.pendingInputs().length, 0);
+  t.true(again.registerProcessor() > 1, 'the incarnation of a re-created participant is not lowered');
+  w.close();
+  const reopened = Worker.open({ path, undo: true });
+  t.deepEqual(reopened.participantIds().sort(), ['a', 'late']);
+  t.is(reopened.getMeta('plan'), 'one');
+  reopened.close();
+});
