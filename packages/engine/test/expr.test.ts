@@ -423,6 +423,12 @@ runCases('time: EXTRACT, fields, DATE_FORMAT, TO_TIMESTAMP, FLOOR/CEIL, epoch co
     1700000000123,
   ],
   ['to_timestamp_ltz null', fn('TO_TIMESTAMP_LTZ', T.ts, col(0, T.bigint), lit(3)), [null], null],
+  [
+    'to_timestamp_ltz default millis',
+    fn('TO_TIMESTAMP_LTZ', T.ts, col(0, T.bigint)),
+    [1700000000123],
+    1700000000123,
+  ],
   ['floor second', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('SECOND')), [T0], ms('2024-03-09T17:05:42')],
   ['floor minute', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('MINUTE')), [T0], ms('2024-03-09T17:05:00')],
   ['floor hour', fn('FLOOR_TIME', T.ts, col(0, T.ts), lit('HOUR')), [T0], ms('2024-03-09T17:00:00')],
@@ -894,17 +900,19 @@ testProp(
 testProp(
   'integer division and remainder: a = (a / b) * b + a % b, |a % b| < |b|, the sign of a % b is that of a',
   [
-    fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-    fc.integer({ min: -1000, max: 1000 }).filter((x) => x !== 0),
+    fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.maxSafeInteger()),
+    fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.maxSafeInteger()).filter((x) => x !== 0),
   ],
   (t, a, divisor) => {
-    const q = compileExpr(i('/', col(0), col(1)))([a, divisor]) as number;
-    const r = compileExpr(i('MOD', col(0), col(1)))([a, divisor]) as number;
-    t.true(Number.isInteger(q));
-    t.is(q * divisor + r, a);
+    const q = compileExpr(fn('/', T.bigint, col(0, T.bigint), col(1, T.bigint)))([a, divisor]) as number;
+    const r = compileExpr(fn('MOD', T.bigint, col(0, T.bigint), col(1, T.bigint)))([a, divisor]) as number;
+    // Reference: exact BigInt arithmetic (truncating division, remainder with the dividend's sign).
+    t.is(q, Number(BigInt(a) / BigInt(divisor)));
+    t.is(r, Number(BigInt(a) % BigInt(divisor)));
+    t.is(BigInt(q) * BigInt(divisor) + BigInt(r), BigInt(a));
     t.true(Math.abs(r) < Math.abs(divisor));
     t.true(r === 0 || Math.sign(r) === Math.sign(a));
-    t.is(Math.abs(q), Math.floor(Math.abs(a) / Math.abs(divisor)));
+    t.false(Object.is(q, -0) || Object.is(r, -0));
   },
   { numRuns: runs(100) },
 );

@@ -461,7 +461,9 @@ function division(op: '/' | '%'): Builtin {
       if (bothInteger(e)) {
         const body = (a: string[]) =>
           `${a[1]} === 0 ? h.divisionByZero(${JSON.stringify(e.fn)}, ${a[0]}, row) : ` +
-          (op === '/' ? `Math.trunc(${a[0]} / ${a[1]}) + 0` : `(${a[0]} % ${a[1]}) + 0`);
+          // `(a - a % b) / b` is exact for every safe integer (`%` is exact, the difference a multiple of b),
+          // where `Math.trunc(a / b)` can round up near 2^53.
+          (op === '/' ? `(${a[0]} - ${a[0]} % ${a[1]}) / ${a[1]} + 0` : `(${a[0]} % ${a[1]}) + 0`);
         return c.strict(e, b, body);
       }
       if (anyDecimal(e) && e.args.every((a) => a.type.kind !== 'DOUBLE')) {
@@ -906,7 +908,7 @@ function roundFn(name: 'round' | 'truncate'): Builtin {
 
 function ltzFn(): Builtin {
   return strict(1, 2, (a, e) => {
-    if (a.length === 1) return `${a[0]} * 1000`;
+    if (a.length === 1) return a[0]!; // Flink 2: precision defaults to 3 (epoch milliseconds)
     const p = literalNumber(e.args[1]!);
     if (p === null) return `h.ltz(${a[0]}, ${a[1]})`;
     if (p !== 0 && p !== 3) {
