@@ -11,6 +11,7 @@ import {
   type NexmarkEvent,
   NexmarkGenerator,
   type NexmarkOptions,
+  nexmarkPrice,
   nexmarkStaticTables,
   nexmarkTsvLine,
   REGION_IPS,
@@ -106,6 +107,25 @@ testProp(
   },
   { numRuns: 200 },
 );
+
+testProp(
+  'nexmarkPrice equals Math.round(10^(6d) * 100) computed with Math.pow',
+  [fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })],
+  (t, d) => {
+    t.is(nexmarkPrice(d), Math.round(10 ** (d * 6) * 100));
+  },
+  { numRuns: 20_000 },
+);
+
+test('nexmarkPrice equals the Math.pow form on a million uniform draws', (t) => {
+  const r = JavaSplittableRandom.fromSeed(12345);
+  let mismatches = 0;
+  for (let k = 0; k < 1_000_000; k++) {
+    const d = r.nextDouble();
+    if (nexmarkPrice(d) !== Math.round(10 ** (d * 6) * 100)) mismatches++;
+  }
+  t.is(mismatches, 0);
+});
 
 test('NEXMark static tables match the seed 1/2 spot checks', (t) => {
   const s = nexmarkStaticTables();

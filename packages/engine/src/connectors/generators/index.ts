@@ -8,7 +8,13 @@ export type {
   NexmarkSnapshot,
   Person,
 } from './nexmark.ts';
-export { NEXMARK_EVENT_TYPE, NexmarkGenerator, nexmarkStaticTables, nexmarkTsvLine } from './nexmark.ts';
+export {
+  NEXMARK_EVENT_TYPE,
+  NexmarkGenerator,
+  nexmarkPrice,
+  nexmarkStaticTables,
+  nexmarkTsvLine,
+} from './nexmark.ts';
 export { JavaSplittableRandom, Xoshiro128ss } from './prng.ts';
 export type {
   SearchColumns,

@@ -169,6 +169,27 @@ function randomString(rng: JavaSplittableRandom, max: number, special: number): 
   return scratch.toString('latin1', start, end);
 }
 
+// 10^(i/1024) for i = 0..6144, for nexmarkPrice's fast path.
+const POW10_STEPS = 1024;
+const POW10_TABLE = Float64Array.from({ length: 6 * POW10_STEPS + 1 }, (_, i) => 10 ** (i / POW10_STEPS));
+
+/**
+ * Upstream `price()` from its uniform draw d: `Math.round(10^(6d) · 100)`, identical to computing it
+ * with Math.pow, about ten times faster. 10^x = 10^(i/1024) · e^(r·ln 10) with a table and a
+ * degree-5 polynomial is within a few ulps of Math.pow; whenever that error could change the
+ * rounding (value within 1e-6 of a half-integer, about 2 in a million) it falls back to Math.pow.
+ */
+export function nexmarkPrice(d: number): number {
+  const x = d * 6;
+  const i = Math.floor(x * POW10_STEPS);
+  const t = (x - i / POW10_STEPS) * Math.LN10; // the subtraction is exact (Sterbenz)
+  const e = 1 + t * (1 + t * (0.5 + t * (1 / 6 + t * (1 / 24 + t / 120))));
+  const v = POW10_TABLE[i]! * e * 100;
+  const f = v - Math.floor(v);
+  if (f > 0.499999 && f < 0.500001) return Math.round(10 ** x * 100);
+  return Math.round(v);
+}
+
 interface StaticTables {
   readonly pool: string;
   readonly hotUrls: readonly string[];
@@ -488,7 +509,7 @@ export class NexmarkGenerator {
   }
 
   private price(): number {
-    return Math.round(10 ** (this.rng.nextDouble() * 6) * 100);
+    return nexmarkPrice(this.rng.nextDouble());
   }
 
   private extra(current: number, average: number): string {
