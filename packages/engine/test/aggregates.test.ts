@@ -709,6 +709,10 @@ test('LISTAGG defaults to a comma; ARRAY_AGG results are copies', (t) => {
   const acc = run(agg, [[1], [2]]);
   (agg.result(acc) as unknown[]).push(3);
   t.deepEqual(agg.result(acc), [1, 2]);
+  const firstRow = make('FIRST_VALUE', [BIGINT], BIGINT);
+  const rowAcc = run(firstRow, [[[1, 2]]]);
+  (firstRow.result(rowAcc) as unknown[]).push(3);
+  t.deepEqual(firstRow.result(rowAcc), [1, 2]);
 });
 
 test('retractable MIN/MAX recompute the extreme when it is retracted', (t) => {

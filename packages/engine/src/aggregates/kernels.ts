@@ -196,7 +196,7 @@ function extreme(isMax: boolean): KernelFactory {
           throw notRetractable(ctx.fn, 'the append-only form keeps only the current extreme');
         },
         merge: (a, b) => (b === null ? a : a === null || better(b, a) ? b : a),
-        result: (acc) => acc,
+        result: copyOut,
       };
       return kernel;
     }
@@ -238,7 +238,7 @@ function extreme(isMax: boolean): KernelFactory {
         if (b.b !== null && (a.b === null || better(b.b, a.b))) a.b = b.b;
         return a;
       },
-      result: (acc) => acc.b,
+      result: (acc) => copyOut(acc.b),
     };
     return kernel as Kernel<unknown>;
   };
@@ -260,7 +260,7 @@ function firstLast(last: boolean): KernelFactory {
           throw notRetractable(ctx.fn, 'the append-only form keeps only one value');
         },
         merge: last ? (a, b) => (b === null ? a : b) : (a, b) => (a === null ? b : a),
-        result: (acc) => acc,
+        result: copyOut,
       };
       return kernel;
     }
@@ -277,10 +277,17 @@ function firstLast(last: boolean): KernelFactory {
         return acc;
       },
       merge: appendAll,
-      result: last ? (acc) => (acc.length === 0 ? null : acc[acc.length - 1]) : (acc) => acc[0] ?? null,
+      result: last
+        ? (acc) => (acc.length === 0 ? null : copyOut(acc[acc.length - 1]))
+        : (acc) => copyOut(acc[0] ?? null),
     };
     return kernel as Kernel<unknown>;
   };
+}
+
+/** An ARRAY or ROW value leaves as a copy, so a caller changing a result cannot change the accumulator. */
+function copyOut(v: unknown): unknown {
+  return Array.isArray(v) ? structuredClone(v) : v;
 }
 
 function appendAll(a: unknown[], b: readonly unknown[]): unknown[] {
@@ -505,7 +512,7 @@ const arrayAggKernel: KernelFactory = () => {
     },
     merge: appendAll,
     // A copy: the caller may keep or change the result without touching the accumulator.
-    result: (acc) => (acc.length === 0 ? null : acc.slice()),
+    result: (acc) => (acc.length === 0 ? null : acc.map(copyOut)),
   };
   return kernel as Kernel<unknown>;
 };
