@@ -8,6 +8,8 @@ import { call, cast, columnRef, literal } from '../../parser/src/plan/expr.ts';
 import { EngineError, PlanError } from '../src/errors.ts';
 import {
   builtinFunctionNames,
+  calcToJs,
+  compileCalc,
   compileExpr,
   compilePredicate,
   compileProjection,
@@ -782,6 +784,20 @@ test('compilePredicate keeps TRUE only; compileProjection is one function sharin
   t.is(src.match(/row\[0\]/g)?.length, 1);
   t.is(src.match(/c0_\d+ \+ c1_\d+/g)?.length, 1);
   t.regex(src, /return \[v\d+, v\d+, v\d+, c3_\d+\];/);
+});
+
+test('compileCalc fuses WHERE and SELECT: null for dropped rows, shared columns and sub-expressions', (t) => {
+  const sum = i('+', col(0), col(1));
+  const where = b('>', sum, lit(2));
+  const select = [i('*', sum, lit(10)), s('LOWER', col(2, T.str))];
+  const calc = compileCalc(where, select);
+  t.deepEqual(calc([1, 2, 'X']), [30, 'x']);
+  t.is(calc([1, 1, 'X']), null);
+  t.is(calc([null, 1, 'X']), null);
+  const src = calcToJs(where, select);
+  t.is(src.match(/row\[0\]/g)?.length, 1);
+  t.is(src.match(/c0_\d+ \+ c1_\d+/g)?.length, 1);
+  t.regex(src, /if \(v\d+ !== true\) return null;/);
 });
 
 test('PROCTIME/NOW use the injected clock; RAND(seed) repeats its sequence, RAND() stays in [0, 1)', (t) => {

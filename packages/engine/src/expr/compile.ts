@@ -351,13 +351,29 @@ class Compiler {
   source(exprs: readonly Expr[], result: (vs: Value[]) => string): string {
     const body = new Block(null);
     const vs = exprs.map((x) => this.gen(x, body));
+    return this.wrap(body, result(vs));
+  }
+
+  /**
+   * A fused filter + projection: the predicate first (`return null` unless TRUE), then the outputs in the
+   * same scope, so columns and sub-expressions the WHERE already computed are reused by the SELECT.
+   */
+  calcSource(predicate: Expr, exprs: readonly Expr[]): string {
+    const body = new Block(null);
+    const p = this.gen(predicate, body);
+    body.lines.push(`if (${p.code} !== true) return null;`);
+    const vs = exprs.map((x) => this.gen(x, body));
+    return this.wrap(body, `[${vs.map((v) => v.code).join(', ')}]`);
+  }
+
+  private wrap(body: Block, result: string): string {
     const head = this.constants.map((k, i) => `const ${k.name} = k[${i}]; // ${k.note}`);
     return [
       "'use strict';",
       ...head,
       'return function compiled(row) {',
       body.render('  '),
-      `  return ${result(vs)};`,
+      `  return ${result};`,
       '};',
     ]
       .filter((l) => l !== '')
@@ -1101,6 +1117,25 @@ export function compileProjection(es: readonly Expr[], opts: CompileOptions = {}
 /** The JavaScript source generated for an expression (for EXPLAIN and debugging); constants are `kN`. */
 export function exprToJs(e: Expr, opts: CompileOptions = {}): string {
   return new Compiler(opts).source([e], ([v]) => v!.code);
+}
+
+/**
+ * Compiles a filter and a projection into ONE function (Flink's Calc): `null` when the row does not pass
+ * `WHERE`, else the output row. Columns and sub-expressions of the predicate are reused by the outputs.
+ * `compileCalc(a > 1, [a * 10])` on `[2]` gives `[20]`, on `[1]` or `[null]` gives `null`.
+ */
+export function compileCalc(
+  predicate: Expr,
+  es: readonly Expr[],
+  opts: CompileOptions = {},
+): (row: Row) => Row | null {
+  const c = new Compiler(opts);
+  return c.build(c.calcSource(predicate, es));
+}
+
+/** The JavaScript source of `compileCalc(predicate, es)` (for EXPLAIN and debugging). */
+export function calcToJs(predicate: Expr, es: readonly Expr[], opts: CompileOptions = {}): string {
+  return new Compiler(opts).calcSource(predicate, es);
 }
 
 /** The JavaScript source of `compileProjection(es)` (for EXPLAIN and debugging). */

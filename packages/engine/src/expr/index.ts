@@ -2,6 +2,8 @@ export type { CastFn } from './cast.ts';
 export { castFunction, valueToString } from './cast.ts';
 export {
   builtinFunctionNames,
+  calcToJs,
+  compileCalc,
   compileExpr,
   compilePredicate,
   compileProjection,

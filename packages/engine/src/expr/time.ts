@@ -28,7 +28,7 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 /** Floor modulo: the remainder has the sign of the divisor, so times before 1970 floor downwards. */
 function fmod(a: number, b: number): number {
   const r = a % b;
-  return r < 0 ? r + b : r;
+  return r < 0 ? r + b : r + 0;
 }
 
 function pad(n: number, width: number): string {
