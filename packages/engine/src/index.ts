@@ -1,4 +1,5 @@
 export type { Aggregator, UdafModule } from './aggregates/index.ts';
+export { QueryError, type RunQueryOptions, runQuery } from './api.ts';
 export {
   BlackholeSinkWriter,
   CallbackSinkWriter,

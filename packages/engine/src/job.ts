@@ -37,7 +37,8 @@ export interface JobOptions extends Partial<RuntimeOptions> {
   /** End the run (exit code 3 in the CLI) once more than this many records were dead-lettered. */
   readonly maxBadRecords?: number;
   readonly deadLetterPath?: string;
-  readonly onUdfError?: 'fail' | 'null';
+  /** A UDF that throws: end the run with no partial effect (fail, default), dead-letter the row (skip), or NULL. */
+  readonly onUdfError?: 'fail' | 'skip' | 'null';
 }
 
 export interface RunSummary {
@@ -284,7 +285,7 @@ export class Job {
       const ids = participantIds(s);
       if (s.kind === 'source') {
         const def = s.source!.def;
-        const shape = sourceShape(s, this.options.onUdfError);
+        const shape = sourceShape(s, this.options.onUdfError === 'null' ? 'null' : 'fail');
         for (const id of ids) {
           const reader = createSourceReader(def, cctx);
           sources.push(
@@ -310,7 +311,7 @@ export class Job {
   }
 }
 
-function sourceShape(s: StageSpec, onUdfError: 'fail' | 'null' | undefined): SourceShape {
+function sourceShape(s: StageSpec, onUdfError: 'fail' | 'null'): SourceShape {
   const def = s.source!.def;
   const columns = s.source!.columns;
   const computed = def.columns.map((c, i) =>

@@ -5,6 +5,7 @@ import type { FormatColumn } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
 import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
 import { FileSourceReader } from './file-source.ts';
+import { AsyncIterableSourceReader } from './iterable-source.ts';
 import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
 
@@ -16,8 +17,13 @@ export interface ConnectorContext {
   readonly inputs?: Readonly<Record<string, string>>;
   /** `--output name=path`. */
   readonly outputs?: Readonly<Record<string, string>>;
-  /** Library API: rows for a source by name (replayable: the position is the array index). */
-  readonly arrays?: Readonly<Record<string, readonly Record<string, unknown>[]>>;
+  /**
+   * Library API: rows for a source by name — an array (replayable: the position is the index) or an async
+   * iterable (resumed by skipping the rows already committed).
+   */
+  readonly arrays?: Readonly<
+    Record<string, readonly Record<string, unknown>[] | AsyncIterable<Record<string, unknown>>>
+  >;
   /** Library API: a callback per sink name. */
   readonly callbacks?: Readonly<Record<string, (rows: Record<string, unknown>[]) => void>>;
   readonly persistence: 'process' | 'machine';
@@ -48,9 +54,17 @@ function physicalColumns(def: SourceDef): FormatColumn[] {
 export function createSourceReader(def: SourceDef, ctx: ConnectorContext): SourceReader {
   const o = def.options;
   const what = `source ${def.name}`;
-  if (ctx.arrays && lookup(Object.fromEntries(Object.keys(ctx.arrays).map((k) => [k, k])), def.name)) {
-    const key = Object.keys(ctx.arrays).find((k) => k.toLowerCase() === def.name.toLowerCase())!;
-    return new ArraySourceReader(def.name, ctx.arrays[key]!, physicalColumns(def));
+  const given = ctx.arrays
+    ? Object.entries(ctx.arrays).find(([k]) => k.toLowerCase() === def.name.toLowerCase())?.[1]
+    : undefined;
+  if (given) {
+    return Array.isArray(given)
+      ? new ArraySourceReader(def.name, given, physicalColumns(def))
+      : new AsyncIterableSourceReader(
+          def.name,
+          given as AsyncIterable<Record<string, unknown>>,
+          physicalColumns(def),
+        );
   }
   const connector = (o.connector ?? '').toLowerCase();
   switch (connector) {
@@ -74,6 +88,11 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
       return new SearchTraceSourceReader(def.name, o, physicalColumns(def));
     case 'nexmark':
       return new NexmarkSourceReader(def.name, o, physicalColumns(def));
+    case 'memory':
+      throw new PlanError(
+        'MISSING_ROWS',
+        `${what} uses connector 'memory': pass its rows in the library call (sources: { ${def.name}: [...] })`,
+      );
     case '':
       throw new PlanError(
         'MISSING_OPTION',
@@ -130,6 +149,11 @@ export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorCon
       return new StreamSinkWriter(columns, ctx.stdout);
     case 'blackhole':
       return new BlackholeSinkWriter();
+    case 'memory':
+      throw new PlanError(
+        'MISSING_CALLBACK',
+        `${what} uses connector 'memory': pass a callback in the library call (sinks: { ${def.name}: (rows) => … })`,
+      );
     case '':
       throw new PlanError(
         'MISSING_OPTION',

@@ -1,21 +1,35 @@
+import { ExpressionError } from '../expr/errors.ts';
 import type { Row } from '../runtime/batch.ts';
-import { StatelessOperator } from '../runtime/operator.ts';
+import { type OperatorContext, StatelessOperator } from '../runtime/operator.ts';
 
 /**
  * Filter and projection fused into one pass (Flink's Calc): `WHERE` then `SELECT` expressions, both compiled
- * to JavaScript functions at plan time.
+ * to JavaScript functions at plan time. With `skipFailedRows`, a row whose expression fails (a UDF that throws)
+ * goes to the dead-letter file with the function, the row and the reason, and the run goes on; otherwise the
+ * error ends the run and the open version is discarded, so the failing step has no partial effect.
  */
 export class CalcOperator extends StatelessOperator {
+  private ctx?: OperatorContext;
+
   constructor(
     readonly id: string,
     readonly name: string,
     private readonly predicate: ((row: Row) => boolean) | undefined,
     private readonly projection: ((row: Row) => Row) | undefined,
+    private readonly skipFailedRows = false,
   ) {
     super();
   }
 
+  override open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+
   process(rows: Row[], out: Row[]): void {
+    if (this.skipFailedRows) {
+      this.processSkipping(rows, out);
+      return;
+    }
     const p = this.predicate;
     const f = this.projection;
     if (p && f) {
@@ -26,6 +40,25 @@ export class CalcOperator extends StatelessOperator {
       for (const r of rows) out.push(f(r));
     } else {
       for (const r of rows) out.push(r);
+    }
+  }
+
+  private processSkipping(rows: Row[], out: Row[]): void {
+    const p = this.predicate;
+    const f = this.projection;
+    let failed: Row[] | undefined;
+    for (const r of rows) {
+      try {
+        if (p && !p(r)) continue;
+        out.push(f ? f(r) : r);
+      } catch (e) {
+        if (!(e instanceof ExpressionError)) throw e;
+        (failed ??= []).push([this.name, this.id, e.message, JSON.stringify(r)]);
+      }
+    }
+    if (failed && this.ctx) {
+      this.ctx.metrics.badRecords += failed.length;
+      this.ctx.sideOutput('deadletter', failed);
     }
   }
 }

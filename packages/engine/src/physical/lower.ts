@@ -23,7 +23,8 @@ export interface LowerOptions {
   readonly parallelism: number;
   readonly udfs: Readonly<Record<string, (...args: unknown[]) => unknown>>;
   readonly udafs: Readonly<Record<string, UdafModule>>;
-  readonly onUdfError?: 'fail' | 'null';
+  /** A UDF that throws: end the run (fail), drop the row to the dead-letter file (skip), or yield NULL. */
+  readonly onUdfError?: 'fail' | 'skip' | 'null';
 }
 
 interface Cursor {
@@ -67,12 +68,14 @@ export class Lowerer {
   private readonly warnings: string[] = [];
   private opCount = 0;
   private readonly compileOpts: CompileOptions;
+  private readonly skip: boolean;
 
   constructor(
     private readonly program: Program,
     private readonly opts: LowerOptions,
   ) {
-    this.compileOpts = { udfs: opts.udfs, onUdfError: opts.onUdfError ?? 'fail' };
+    this.compileOpts = { udfs: opts.udfs, onUdfError: opts.onUdfError === 'null' ? 'null' : 'fail' };
+    this.skip = opts.onUdfError === 'skip';
   }
 
   lowerAll(statements: readonly PlannedStatement[], selectSink: SinkDef | undefined): JobGraph {
@@ -92,7 +95,12 @@ export class Lowerer {
         },
       });
       dlq.schema = DEAD_LETTER_SCHEMA;
-      for (const s of this.stages) if (s.kind === 'source') s.sides.push({ name: 'deadletter', to: dlq.id });
+      // Sources dead-letter unreadable records; any stage with a Calc may dead-letter rows whose UDF failed.
+      for (const s of this.stages) {
+        if (s.kind === 'source' || (this.skip && s.kind === 'operator' && s.operators.length > 0)) {
+          s.sides.push({ name: 'deadletter', to: dlq.id });
+        }
+      }
     }
     // Sources first, sinks last: a stage's inputs always come before it.
     const order = this.topological();
@@ -181,7 +189,7 @@ export class Lowerer {
           id,
           name: 'Filter',
           state: 'none',
-          create: () => new CalcOperator(id, 'Filter', pred, undefined),
+          create: () => new CalcOperator(id, 'Filter', pred, undefined, this.skip),
         });
         return { stage: c.stage, schema: node.schema };
       }
@@ -197,7 +205,7 @@ export class Lowerer {
           id,
           name: 'Project',
           state: 'none',
-          create: () => new CalcOperator(id, 'Project', undefined, proj),
+          create: () => new CalcOperator(id, 'Project', undefined, proj, this.skip),
         });
         return { stage: c.stage, schema: node.schema };
       }

@@ -15,6 +15,8 @@ export interface OperatorState {
 /** Counters an operator reports; the run summary and the progress line read them. */
 export interface OperatorMetrics {
   lateRows: number;
+  /** Rows sent to the dead-letter file (unreadable input, failed UDF calls with skip). */
+  badRecords: number;
 }
 
 export interface OperatorContext {

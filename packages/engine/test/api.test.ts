@@ -1,0 +1,158 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import test from 'ava';
+import { QueryError, runQuery } from '../src/index.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'darq-api-'));
+
+const CLICKS = `
+  CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+    WITH (connector = 'memory');
+  CREATE SINK counts WITH (connector = 'memory');
+  INSERT INTO counts
+  SELECT user_id, window_start, COUNT(*) AS n
+  FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+  GROUP BY user_id, window_start, window_end;`;
+
+const clicks = [
+  { user_id: 1, url: '/a', ts: 0 },
+  { user_id: 2, url: '/b', ts: 100 },
+  { user_id: 1, url: '/c', ts: 900 },
+  { user_id: 1, url: '/d', ts: 1500 },
+];
+
+test('runQuery: arrays in, callbacks out, no CLI involved', async (t) => {
+  const out: Record<string, unknown>[] = [];
+  const summary = await runQuery(CLICKS, {
+    sources: { clicks },
+    sinks: { counts: (rows) => out.push(...rows) },
+  });
+  t.deepEqual(out, [
+    { user_id: 1, window_start: 0, n: 2 },
+    { user_id: 2, window_start: 0, n: 1 },
+    { user_id: 1, window_start: 1000, n: 1 },
+  ]);
+  t.is(summary.eventsIn, 4);
+});
+
+test('runQuery: an async iterable is a live source', async (t) => {
+  async function* live() {
+    for (const c of clicks) {
+      await new Promise((r) => setImmediate(r));
+      yield c;
+    }
+  }
+  const out: Record<string, unknown>[] = [];
+  await runQuery(CLICKS, { sources: { clicks: live() }, sinks: { counts: (rows) => out.push(...rows) } });
+  t.is(out.length, 3);
+});
+
+test('runQuery: a SQL error is a QueryError with line, caret and hint; nothing runs', async (t) => {
+  let called = false;
+  const err = await t.throwsAsync(
+    () =>
+      runQuery(CLICKS.replace('COUNT(*)', 'COUNT(*) + usr_id'), {
+        sources: { clicks },
+        sinks: { counts: () => (called = true) },
+      }),
+    { instanceOf: QueryError },
+  );
+  t.regex(err!.message, /usr_id/);
+  t.regex(err!.message, /\^/);
+  t.false(called);
+});
+
+test('runQuery: a memory source without rows is a clear error', async (t) => {
+  const err = await t.throwsAsync(() => runQuery(CLICKS, { sinks: { counts: () => {} } }));
+  t.regex(err!.message, /pass its rows/);
+});
+
+const UDF_SQL = (dir: string) => `
+  CREATE FUNCTION risky(url VARCHAR) RETURNS VARCHAR FROM '${path.join(dir, 'udfs.ts')}';
+  CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (connector = 'memory');
+  CREATE SINK out WITH (connector = 'memory');
+  INSERT INTO out SELECT user_id, risky(url) AS r FROM clicks;`;
+
+function writeUdf(dir: string) {
+  fs.writeFileSync(
+    path.join(dir, 'udfs.ts'),
+    `/** @returns VARCHAR */\nexport function risky(url: string): string {\n  if (url === '/c') throw new Error('cannot handle /c');\n  return url.toUpperCase();\n}\n`,
+  );
+}
+
+test('a UDF that throws ends the run with an error naming the function and the row; nothing of the step is kept', async (t) => {
+  const dir = tmp();
+  writeUdf(dir);
+  const out: Record<string, unknown>[] = [];
+  const err = await t.throwsAsync(() =>
+    runQuery(UDF_SQL(dir), {
+      sources: { clicks },
+      sinks: { out: (rows) => out.push(...rows) },
+      batchSize: 2,
+    }),
+  );
+  t.regex(err!.message, /risky/);
+  t.regex(err!.message, /\/c/);
+  t.regex(err!.message, /cannot handle/);
+  // Rows of the failed batch never reached the sink: only committed output is released, and the version that
+  // held the failing step was discarded.
+  t.false(out.some((r) => r.r === '/D'));
+});
+
+test("with onUdfError 'skip' the failing row goes to the dead-letter file and the run goes on", async (t) => {
+  const dir = tmp();
+  writeUdf(dir);
+  const out: Record<string, unknown>[] = [];
+  const stateDir = path.join(dir, 'state');
+  const summary = await runQuery(UDF_SQL(dir), {
+    sources: { clicks },
+    sinks: { out: (rows) => out.push(...rows) },
+    onUdfError: 'skip',
+    stateDir,
+  });
+  t.deepEqual(
+    out.map((r) => r.r),
+    ['/A', '/B', '/D'],
+  );
+  t.is(summary.badRecords, 1);
+  const dead = fs.readFileSync(summary.deadLetterPath, 'utf8').trim().split('\n');
+  t.is(dead.length, 1);
+  t.regex(dead[0]!, /risky/);
+  t.regex(dead[0]!, /cannot handle/);
+});
+
+test('CSV input with a header; a follow-mode file source picks up appended lines', async (t) => {
+  const dir = tmp();
+  const csv = path.join(dir, 'clicks.csv');
+  fs.writeFileSync(csv, 'user_id,url,ts\n1,"/a,x",1970-01-01T00:00:00\n2,/b,1970-01-01T00:00:00.100\n');
+  const sql = (extra: string) => `
+    CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+      WITH (connector = 'file', path = '${csv}', format = 'csv', header = 'true'${extra});
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT user_id, url FROM clicks;`;
+  const out: Record<string, unknown>[] = [];
+  await runQuery(sql(''), { sinks: { out: (rows) => out.push(...rows) } });
+  t.deepEqual(out, [
+    { user_id: 1, url: '/a,x' },
+    { user_id: 2, url: '/b' },
+  ]);
+
+  const live: Record<string, unknown>[] = [];
+  const abort = new AbortController();
+  const run = runQuery(sql(", mode = 'tail'"), {
+    sinks: { out: (rows) => live.push(...rows) },
+    signal: abort.signal,
+    checkpointIntervalMs: 1,
+  });
+  while (live.length < 2) await new Promise((r) => setTimeout(r, 5));
+  fs.appendFileSync(csv, '3,/c,1970-01-01T00:00:01\n');
+  while (live.length < 3) await new Promise((r) => setTimeout(r, 5));
+  abort.abort();
+  const summary = await run;
+  t.is(summary.stopped, 'interrupted');
+  t.deepEqual(
+    live.map((r) => r.user_id),
+    [1, 2, 3],
+  );
+});
