@@ -132,7 +132,7 @@ program
   .argument('<dir>', 'a directory (searched recursively) or one .sql file')
   .option('--update', 'rewrite the expected files with the actual output')
   .option('--filter <text>', 'only the .sql files whose path contains this text')
-  .option('--timeout <seconds>', 'fail a case that runs longer than this', '60')
+  .option('--timeout <seconds>', 'fail a case that runs longer than this', '300')
   .addHelpText(
     'after',
     `

@@ -101,7 +101,7 @@ export class SqlSession {
     const program = this.compileWith(stmt);
     if (!program) return;
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'darq-sql-'));
-    const printer = new RowPrinter('table', this.io.stdout);
+    const printer = new RowPrinter('table', this.io.stdout, 1000);
     try {
       const job = await Job.create(program, {
         stateDir: state,

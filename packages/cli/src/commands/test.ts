@@ -156,7 +156,7 @@ export async function runCase(file: string, flags: TestFlags): Promise<CaseResul
     const { sinks, select } = outputsOf(program);
     const outputs = Object.fromEntries(sinks.map((s) => [s, path.join(tmp, `${s}.jsonl`)]));
     let stdout = '';
-    const timeoutMs = Number(flags.timeout ?? '60') * 1000;
+    const timeoutMs = Number(flags.timeout ?? '300') * 1000;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let stopped: string | undefined;
@@ -264,7 +264,7 @@ export async function testCommand(target: string, flags: TestFlags, io: Io): Pro
   }
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   io.stdout(
-    `darq test: ${tally.pass} passed, ${tally.fail} failed${tally.updated ? `, ${tally.updated} updated` : ''} (${files.length} files, ${secs} s)\n`,
+    `darq test: ${tally.pass} passed, ${tally.fail} failed${tally.updated ? `, ${tally.updated} updated` : ''} (${files.length} file${files.length === 1 ? '' : 's'}, ${secs} s)\n`,
   );
   if (tally.fail > 0) throw new CliError(EXIT_RUNTIME, `${tally.fail} of ${files.length} cases failed`, true);
 }

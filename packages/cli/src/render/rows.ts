@@ -14,11 +14,18 @@ export class RowPrinter {
   private columns: string[] | undefined;
   private widths: number[] = [];
   private pending = '';
+  /** Rows held back (table only) so that the first widths fit them all. */
+  private held: Record<string, unknown>[] = [];
   rows = 0;
 
+  /**
+   * `holdRows`: a table keeps up to this many rows before printing anything, so a short result is aligned as a
+   * whole (the shell); past it, or with 0, it streams.
+   */
   constructor(
     readonly format: RowFormat,
     private readonly out: (text: string) => void,
+    private readonly holdRows = 0,
   ) {}
 
   /** Text from the engine: whole JSON lines (a trailing partial line is kept for the next call). */
@@ -40,12 +47,20 @@ export class RowPrinter {
     if (objects.length === 0) return;
     this.rows += objects.length;
     if (this.format === 'csv') this.out(this.csv(objects));
-    else this.out(this.table(objects));
+    else if (this.held.length + objects.length <= this.holdRows && !this.columns) this.held.push(...objects);
+    else this.flushTable(objects);
+  }
+
+  private flushTable(objects: Record<string, unknown>[]): void {
+    const all = this.held.length ? [...this.held, ...objects] : objects;
+    this.held = [];
+    if (all.length) this.out(this.table(all));
   }
 
   /** Ends the output: the table's bottom border, or a note that there were no rows. */
   end(): void {
     if (this.pending) this.write('\n');
+    if (this.format === 'table') this.flushTable([]);
     if (this.format === 'table' && this.columns) this.out(`${this.rule('└', '┴', '┘')}\n`);
   }
 
