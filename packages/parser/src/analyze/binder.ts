@@ -275,7 +275,10 @@ function lowered(scope: readonly ScopeColumn[]): { names: string[] } {
 
 /** Binds an AST expression over a scope: resolves names, types every node, inserts implicit casts. */
 export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
-  const b = (e: AstExpr): Expr => bindExpr(e, ctx);
+  return bind(ctx, ast);
+}
+
+function bind(ctx: BindContext, ast: AstExpr): Expr {
   const span = ast.span;
   switch (ast.kind) {
     case 'Identifier': {
@@ -320,7 +323,7 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       );
     }
     case 'Unary': {
-      const x = b(ast.operand);
+      const x = bind(ctx, ast.operand);
       if (ast.op === 'NOT') {
         requireBoolean(x, 'NOT');
         return call('NOT', [x], BOOLEAN, span);
@@ -331,13 +334,13 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       return call('NEG', [x], x.type, span);
     }
     case 'Binary':
-      return bindBinary(ast.op, b(ast.left), b(ast.right), span);
+      return bindBinary(ast.op, bind(ctx, ast.left), bind(ctx, ast.right), span);
     case 'FuncCall':
       return bindCall(ast, ctx);
     case 'CaseExpr': {
-      const operand = ast.operand ? b(ast.operand) : undefined;
+      const operand = ast.operand ? bind(ctx, ast.operand) : undefined;
       const whens = ast.whens.map((w) => {
-        let when = b(w.when);
+        let when = bind(ctx, w.when);
         if (operand) {
           const t = commonType(operand.type, when.type);
           if (!t)
@@ -348,9 +351,9 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
             );
           when = coerce(when, t);
         } else requireBoolean(when, 'WHEN');
-        return { when, result: b(w.result) };
+        return { when, result: bind(ctx, w.result) };
       });
-      const elseExpr = ast.else ? b(ast.else) : undefined;
+      const elseExpr = ast.else ? bind(ctx, ast.else) : undefined;
       let t: DataType = { kind: 'NULL' };
       for (const r of [...whens.map((w) => w.result), ...(elseExpr ? [elseExpr] : [])]) {
         const c = commonType(t, r.type);
@@ -372,14 +375,14 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       };
     }
     case 'CastExpr': {
-      const x = b(ast.expr);
+      const x = bind(ctx, ast.expr);
       if (!castable(x.type, ast.type))
         fail('E305', `cannot cast ${typeToString(x.type)} to ${typeToString(ast.type)}`, span);
       return { kind: 'Cast', expr: x, to: ast.type, type: ast.type, span };
     }
     case 'InExpr': {
-      const x = b(ast.expr);
-      const list = ast.list.map(b);
+      const x = bind(ctx, ast.expr);
+      const list = ast.list.map((x) => bind(ctx, x));
       let t = x.type;
       for (const v of list) {
         const c = commonType(t, v.type);
@@ -394,9 +397,9 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       return call(ast.not ? 'NOT_IN' : 'IN', [coerce(x, t), ...list.map((v) => coerce(v, t))], BOOLEAN, span);
     }
     case 'BetweenExpr': {
-      const x = b(ast.expr);
-      const lo = b(ast.low);
-      const hi = b(ast.high);
+      const x = bind(ctx, ast.expr);
+      const lo = bind(ctx, ast.low);
+      const hi = bind(ctx, ast.high);
       let t = x.type;
       for (const v of [lo, hi]) {
         const c = commonType(t, v.type);
@@ -416,19 +419,19 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       );
     }
     case 'LikeExpr': {
-      const x = b(ast.expr);
-      const p = b(ast.pattern);
+      const x = bind(ctx, ast.expr);
+      const p = bind(ctx, ast.pattern);
       requireString(x, 'LIKE', x.span);
       requireString(p, 'LIKE', p.span);
       return call(ast.not ? 'NOT_LIKE' : 'LIKE', [x, p], BOOLEAN, span);
     }
     case 'IsExpr': {
-      const x = b(ast.expr);
+      const x = bind(ctx, ast.expr);
       if (ast.what !== 'NULL') requireBoolean(x, `IS ${ast.not ? 'NOT ' : ''}${ast.what}`);
       return call(`IS_${ast.not ? 'NOT_' : ''}${ast.what}`, [x], BOOLEAN, span);
     }
     case 'ExtractExpr': {
-      const x = b(ast.expr);
+      const x = bind(ctx, ast.expr);
       if (!TIME_UNITS.includes(ast.unit))
         fail(
           'E303',
@@ -441,7 +444,7 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       return call('EXTRACT', [literal(ast.unit, VARCHAR, span), x], BIGINT, span);
     }
     case 'TimeUnitCall': {
-      const x = b(ast.expr);
+      const x = bind(ctx, ast.expr);
       if (x.type.kind !== 'TIMESTAMP')
         fail('E303', `${ast.fn}(… TO ${ast.unit}) expects a TIMESTAMP`, x.span);
       if (!TIME_UNITS.includes(ast.unit))
@@ -449,16 +452,16 @@ export function bindExpr(ast: AstExpr, ctx: BindContext): Expr {
       return call(`${ast.fn}_TIME`, [x, literal(ast.unit, VARCHAR, span)], x.type, span);
     }
     case 'Subscript': {
-      const x = b(ast.expr);
-      const i = b(ast.index);
+      const x = bind(ctx, ast.expr);
+      const i = bind(ctx, ast.index);
       if (x.type.kind !== 'ARRAY') fail('E303', `cannot index a value of type ${typeToString(x.type)}`, span);
       requireNumeric(i, 'array index', i.span);
       return call('ELEMENT_AT', [x, i], x.type.element, span);
     }
     case 'FieldAccess':
-      return rowField(b(ast.expr), ast.field, span);
+      return rowField(bind(ctx, ast.expr), ast.field, span);
     case 'ArrayCtor': {
-      const items = ast.items.map(b);
+      const items = ast.items.map((x) => bind(ctx, x));
       const typed = SCALAR.ARRAY!(items, span, 'ARRAY');
       return call('ARRAY', typed.args, typed.type, span);
     }
@@ -586,57 +589,52 @@ export function containsOver(e: AstExpr): boolean {
 
 export function walkAst(e: AstExpr, f: (e: AstExpr) => void): void {
   f(e);
-  const w = (x: AstExpr | undefined): void => {
-    if (x) walkAst(x, f);
-  };
   switch (e.kind) {
     case 'Unary':
-      w(e.operand);
+      walkAst(e.operand, f);
       return;
     case 'Binary':
-      w(e.left);
-      w(e.right);
+      walkAst(e.left, f);
+      walkAst(e.right, f);
       return;
     case 'FuncCall':
-      e.args.forEach(w);
-      w(e.filter);
+      for (const a of e.args) walkAst(a, f);
+      if (e.filter) walkAst(e.filter, f);
       return;
     case 'CaseExpr':
-      w(e.operand);
+      if (e.operand) walkAst(e.operand, f);
       for (const x of e.whens) {
-        w(x.when);
-        w(x.result);
+        walkAst(x.when, f);
+        walkAst(x.result, f);
       }
-      w(e.else);
+      if (e.else) walkAst(e.else, f);
       return;
     case 'CastExpr':
     case 'ExtractExpr':
     case 'TimeUnitCall':
     case 'FieldAccess':
-      w(e.expr);
+    case 'IsExpr':
+      walkAst(e.expr, f);
       return;
     case 'InExpr':
-      w(e.expr);
-      e.list.forEach(w);
+      walkAst(e.expr, f);
+      for (const x of e.list) walkAst(x, f);
       return;
     case 'BetweenExpr':
-      w(e.expr);
-      w(e.low);
-      w(e.high);
+      walkAst(e.expr, f);
+      walkAst(e.low, f);
+      walkAst(e.high, f);
       return;
     case 'LikeExpr':
-      w(e.expr);
-      w(e.pattern);
-      return;
-    case 'IsExpr':
-      w(e.expr);
+      walkAst(e.expr, f);
+      walkAst(e.pattern, f);
       return;
     case 'Subscript':
-      w(e.expr);
-      w(e.index);
+      walkAst(e.expr, f);
+      walkAst(e.index, f);
       return;
     case 'ArrayCtor':
-      e.items.forEach(w);
+      for (const x of e.items) walkAst(x, f);
       return;
     default:
       return;

@@ -1,6 +1,7 @@
 import {
   EmbeddedActionsParser,
   EOF,
+  type IOrAlt,
   type IParserErrorMessageProvider,
   type IToken,
   type TokenType,
@@ -78,6 +79,24 @@ const TYPE_NAMES: Record<string, (args: number[]) => DataType> = {
   TIMESTAMP_LTZ: (a) => ({ kind: 'TIMESTAMP', precision: Math.min(a[0] ?? 3, 3), ltz: true }),
   INTERVAL: () => ({ kind: 'INTERVAL' }),
 };
+
+// Alternatives are built by these helpers rather than written as `{ ALT: () => … }`: tsx runs the sources
+// with esbuild's keepNames, which wraps every arrow function stored in a named property in a __name() call,
+// per parse — five to ten times the cost of the parse itself. An arrow passed as an argument is not wrapped.
+function alt<T>(f: () => T, gate?: () => boolean, ignoreAmbiguities?: boolean): IOrAlt<T> {
+  const a: { ALT: () => T; GATE?: () => boolean; IGNORE_AMBIGUITIES?: boolean } = { ALT: f };
+  if (gate) a.GATE = gate;
+  if (ignoreAmbiguities) a.IGNORE_AMBIGUITIES = true;
+  return a;
+}
+
+function sep(separator: TokenType, f: () => void): { SEP: TokenType; DEF: () => void } {
+  return { SEP: separator, DEF: f };
+}
+
+function gated<T>(gate: () => boolean, f: () => T): { GATE: () => boolean; DEF: () => T } {
+  return { GATE: gate, DEF: f };
+}
 
 /** Chevrotain error messages in our words; the expected token types are kept for "did you mean" hints. */
 class Messages implements IParserErrorMessageProvider {
@@ -188,17 +207,15 @@ export class SqlParser extends EmbeddedActionsParser {
 
   public statement = this.RULE('statement', (): Statement => {
     return this.OR([
-      { ALT: () => this.SUBRULE(this.createStmt) },
-      { ALT: () => this.SUBRULE(this.insertStmt) },
-      { ALT: () => this.SUBRULE(this.explainStmt) },
-      { ALT: () => this.SUBRULE(this.setStmt) },
-      {
-        ALT: () => {
-          const start = this.LA(1);
-          const query = this.SUBRULE(this.query);
-          return { kind: 'QueryStmt' as const, query, span: this.sp(start) };
-        },
-      },
+      alt(() => this.SUBRULE(this.createStmt)),
+      alt(() => this.SUBRULE(this.insertStmt)),
+      alt(() => this.SUBRULE(this.explainStmt)),
+      alt(() => this.SUBRULE(this.setStmt)),
+      alt(() => {
+        const start = this.LA(1);
+        const query = this.SUBRULE(this.query);
+        return { kind: 'QueryStmt' as const, query, span: this.sp(start) };
+      }),
     ]);
   });
 
@@ -239,104 +256,95 @@ export class SqlParser extends EmbeddedActionsParser {
     });
     this.OPTION2(() => this.CONSUME(T.Temporary));
     return this.OR([
-      {
-        ALT: () => {
-          const kw = this.OR2([{ ALT: () => this.CONSUME(T.Source) }, { ALT: () => this.CONSUME(T.Table) }]);
-          this.SUBRULE(this.ifNotExists);
-          const name = this.SUBRULE(this.identifier);
-          let body: ReturnType<typeof this.columnList> | undefined;
-          this.OPTION6(() => {
-            body = this.SUBRULE(this.columnList);
-          });
-          const partitionedBy = this.SUBRULE(this.partitioned);
-          const options = this.SUBRULE(this.withOptions);
-          return {
-            kind: 'CreateSource' as const,
-            keyword: kw.tokenType === T.Table ? ('TABLE' as const) : ('SOURCE' as const),
-            name,
-            columns: body?.columns ?? [],
-            ...(body === undefined ? { typeless: true } : {}),
-            ...(body?.watermark ? { watermark: body.watermark } : {}),
-            ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
-            ...(partitionedBy ? { partitionedBy } : {}),
-            options,
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Sink);
-          this.SUBRULE2(this.ifNotExists);
-          const name = this.SUBRULE2(this.identifier);
-          let body: ReturnType<typeof this.columnList> | undefined;
-          this.OPTION3(() => {
-            body = this.SUBRULE2(this.columnList);
-          });
-          const partitionedBy = this.SUBRULE2(this.partitioned);
-          const options = this.SUBRULE2(this.withOptions);
-          return {
-            kind: 'CreateSink' as const,
-            name,
-            ...(body ? { columns: body.columns } : {}),
-            ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
-            ...(partitionedBy ? { partitionedBy } : {}),
-            options,
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.View);
-          this.SUBRULE3(this.ifNotExists);
-          const name = this.SUBRULE3(this.identifier);
-          this.CONSUME(T.As);
-          const query = this.SUBRULE(this.query);
-          return { kind: 'CreateView' as const, name, query, span: this.sp(start) };
-        },
-      },
-      {
-        ALT: () => {
-          let aggregate = false;
-          this.OPTION4(() => {
-            this.CONSUME(T.AggregateKw);
-            aggregate = true;
-          });
-          this.CONSUME(T.FunctionKw);
-          this.SUBRULE4(this.ifNotExists);
-          const name = this.SUBRULE4(this.identifier);
-          const params: { name: string; type: DataType }[] = [];
-          let returns: DataType | undefined;
-          let typed = false;
-          this.OPTION5(() => {
-            this.CONSUME(T.LParen);
-            typed = true;
-            this.MANY_SEP({
-              SEP: T.Comma,
-              DEF: () => {
-                const pname = this.SUBRULE5(this.identifier);
-                const type = this.SUBRULE(this.dataType);
-                params.push({ name: pname, type });
-              },
-            });
-            this.CONSUME(T.RParen);
-            this.CONSUME(T.Returns);
-            returns = this.SUBRULE2(this.dataType);
-          });
-          this.CONSUME(T.From);
-          const path = unquoteString(this.CONSUME(T.StringLiteral).image);
-          return {
-            kind: 'CreateFunction' as const,
-            name,
-            aggregate,
-            ...(typed ? { params } : {}),
-            ...(returns ? { returns } : {}),
-            path,
-            span: this.sp(start),
-          };
-        },
-      },
+      alt(() => {
+        const kw = this.OR2([alt(() => this.CONSUME(T.Source)), alt(() => this.CONSUME(T.Table))]);
+        this.SUBRULE(this.ifNotExists);
+        const name = this.SUBRULE(this.identifier);
+        let body: ReturnType<typeof this.columnList> | undefined;
+        this.OPTION6(() => {
+          body = this.SUBRULE(this.columnList);
+        });
+        const partitionedBy = this.SUBRULE(this.partitioned);
+        const options = this.SUBRULE(this.withOptions);
+        return {
+          kind: 'CreateSource' as const,
+          keyword: kw.tokenType === T.Table ? ('TABLE' as const) : ('SOURCE' as const),
+          name,
+          columns: body?.columns ?? [],
+          ...(body === undefined ? { typeless: true } : {}),
+          ...(body?.watermark ? { watermark: body.watermark } : {}),
+          ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
+          ...(partitionedBy ? { partitionedBy } : {}),
+          options,
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        this.CONSUME(T.Sink);
+        this.SUBRULE2(this.ifNotExists);
+        const name = this.SUBRULE2(this.identifier);
+        let body: ReturnType<typeof this.columnList> | undefined;
+        this.OPTION3(() => {
+          body = this.SUBRULE2(this.columnList);
+        });
+        const partitionedBy = this.SUBRULE2(this.partitioned);
+        const options = this.SUBRULE2(this.withOptions);
+        return {
+          kind: 'CreateSink' as const,
+          name,
+          ...(body ? { columns: body.columns } : {}),
+          ...(body?.primaryKey ? { primaryKey: body.primaryKey } : {}),
+          ...(partitionedBy ? { partitionedBy } : {}),
+          options,
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        this.CONSUME(T.View);
+        this.SUBRULE3(this.ifNotExists);
+        const name = this.SUBRULE3(this.identifier);
+        this.CONSUME(T.As);
+        const query = this.SUBRULE(this.query);
+        return { kind: 'CreateView' as const, name, query, span: this.sp(start) };
+      }),
+      alt(() => {
+        let aggregate = false;
+        this.OPTION4(() => {
+          this.CONSUME(T.AggregateKw);
+          aggregate = true;
+        });
+        this.CONSUME(T.FunctionKw);
+        this.SUBRULE4(this.ifNotExists);
+        const name = this.SUBRULE4(this.identifier);
+        const params: { name: string; type: DataType }[] = [];
+        let returns: DataType | undefined;
+        let typed = false;
+        this.OPTION5(() => {
+          this.CONSUME(T.LParen);
+          typed = true;
+          this.MANY_SEP(
+            sep(T.Comma, () => {
+              const pname = this.SUBRULE5(this.identifier);
+              const type = this.SUBRULE(this.dataType);
+              params.push({ name: pname, type });
+            }),
+          );
+          this.CONSUME(T.RParen);
+          this.CONSUME(T.Returns);
+          returns = this.SUBRULE2(this.dataType);
+        });
+        this.CONSUME(T.From);
+        const path = unquoteString(this.CONSUME(T.StringLiteral).image);
+        return {
+          kind: 'CreateFunction' as const,
+          name,
+          aggregate,
+          ...(typed ? { params } : {}),
+          ...(returns ? { returns } : {}),
+          path,
+          span: this.sp(start),
+        };
+      }),
     ]);
   });
 
@@ -368,82 +376,74 @@ export class SqlParser extends EmbeddedActionsParser {
       let watermark: WatermarkAst | undefined;
       let primaryKey: string[] | undefined;
       this.CONSUME(T.LParen);
-      this.AT_LEAST_ONE_SEP({
-        SEP: T.Comma,
-        DEF: () => {
+      this.AT_LEAST_ONE_SEP(
+        sep(T.Comma, () => {
           this.OR([
-            {
-              // Flink: WATERMARK FOR rowtime AS rowtime - INTERVAL '5' SECOND (AS optional, as in Arroyo)
-              ALT: () => {
-                const start = this.CONSUME(T.Watermark);
-                this.CONSUME(T.For);
-                const column = this.SUBRULE(this.identifier);
-                let expr: AstExpr | undefined;
-                this.OPTION(() => {
-                  this.CONSUME(T.As);
-                  expr = this.SUBRULE(this.expr);
-                });
-                watermark = { column, ...(expr ? { expr } : {}), span: this.sp(start) };
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME(T.Primary);
-                this.CONSUME(T.Key);
-                this.CONSUME2(T.LParen);
-                primaryKey = this.SUBRULE(this.identList);
-                this.CONSUME2(T.RParen);
-                this.OPTION2(() => {
-                  this.CONSUME(T.Not);
-                  this.CONSUME(T.Enforced);
-                });
-              },
-            },
-            {
-              // computed column: name AS expr
-              GATE: () => this.LA(2).tokenType === T.As,
-              ALT: () => {
+            // Flink: WATERMARK FOR rowtime AS rowtime - INTERVAL '5' SECOND (AS optional, as in Arroyo)
+            alt(() => {
+              const start = this.CONSUME(T.Watermark);
+              this.CONSUME(T.For);
+              const column = this.SUBRULE(this.identifier);
+              let expr: AstExpr | undefined;
+              this.OPTION(() => {
+                this.CONSUME(T.As);
+                expr = this.SUBRULE(this.expr);
+              });
+              watermark = { column, ...(expr ? { expr } : {}), span: this.sp(start) };
+            }),
+            alt(() => {
+              this.CONSUME(T.Primary);
+              this.CONSUME(T.Key);
+              this.CONSUME2(T.LParen);
+              primaryKey = this.SUBRULE(this.identList);
+              this.CONSUME2(T.RParen);
+              this.OPTION2(() => {
+                this.CONSUME(T.Not);
+                this.CONSUME(T.Enforced);
+              });
+            }),
+
+            // computed column: name AS expr
+            alt(
+              () => {
                 const start = this.LA(1);
                 const name = this.SUBRULE2(this.identifier);
                 this.CONSUME2(T.As);
                 const expr = this.SUBRULE2(this.expr);
                 columns.push({ kind: 'ComputedColumn', name, expr, span: this.sp(start) });
               },
-            },
-            {
-              ALT: () => {
-                const start = this.LA(1);
-                const name = this.SUBRULE3(this.identifier);
-                const type = this.SUBRULE(this.dataType);
-                let notNull = false;
-                this.OPTION3(() => {
-                  this.OR2([
-                    {
-                      ALT: () => {
-                        this.CONSUME2(T.Not);
-                        this.CONSUME(T.Null);
-                        notNull = true;
-                      },
-                    },
-                    { ALT: () => this.CONSUME2(T.Null) },
-                  ]);
+              () => this.LA(2).tokenType === T.As,
+            ),
+            alt(() => {
+              const start = this.LA(1);
+              const name = this.SUBRULE3(this.identifier);
+              const type = this.SUBRULE(this.dataType);
+              let notNull = false;
+              this.OPTION3(() => {
+                this.OR2([
+                  alt(() => {
+                    this.CONSUME2(T.Not);
+                    this.CONSUME(T.Null);
+                    notNull = true;
+                  }),
+                  alt(() => this.CONSUME2(T.Null)),
+                ]);
+              });
+              // Arroyo style: id INT PRIMARY KEY [NOT ENFORCED]
+              this.OPTION4(() => {
+                this.CONSUME2(T.Primary);
+                this.CONSUME2(T.Key);
+                this.OPTION5(() => {
+                  this.CONSUME3(T.Not);
+                  this.CONSUME2(T.Enforced);
                 });
-                // Arroyo style: id INT PRIMARY KEY [NOT ENFORCED]
-                this.OPTION4(() => {
-                  this.CONSUME2(T.Primary);
-                  this.CONSUME2(T.Key);
-                  this.OPTION5(() => {
-                    this.CONSUME3(T.Not);
-                    this.CONSUME2(T.Enforced);
-                  });
-                  primaryKey = [name];
-                });
-                columns.push({ kind: 'PhysicalColumn', name, type, notNull, span: this.sp(start) });
-              },
-            },
+                primaryKey = [name];
+              });
+              columns.push({ kind: 'PhysicalColumn', name, type, notNull, span: this.sp(start) });
+            }),
           ]);
-        },
-      });
+        }),
+      );
       this.CONSUME(T.RParen);
       return { columns, ...(watermark ? { watermark } : {}), ...(primaryKey ? { primaryKey } : {}) };
     },
@@ -452,100 +452,91 @@ export class SqlParser extends EmbeddedActionsParser {
   /** Types: BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p,s), VARCHAR, TIMESTAMP(3), TIMESTAMP_LTZ(3), ARRAY<T>, ROW<…>. */
   public dataType = this.RULE('dataType', (): DataType => {
     return this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.ArrayKw);
-          this.CONSUME(T.Lt);
-          const element = this.SUBRULE(this.dataType);
-          this.CONSUME(T.Gt);
-          return { kind: 'ARRAY' as const, element };
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Row);
-          const fields: Field[] = [];
-          const close = this.OR2([
-            {
-              ALT: () => {
-                this.CONSUME2(T.Lt);
-                return T.Gt;
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME(T.LParen);
-                return T.RParen;
-              },
-            },
-          ]);
-          this.MANY_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              const name = this.SUBRULE(this.identifier);
-              const type = this.SUBRULE2(this.dataType);
-              let nullable = true;
-              this.OPTION(() => {
-                this.CONSUME(T.Not);
-                this.CONSUME(T.Null);
-                nullable = false;
-              });
-              fields.push({ name, type, nullable });
-            },
-          });
-          this.OR3([
-            { GATE: () => close === T.Gt, ALT: () => this.CONSUME2(T.Gt) },
-            { ALT: () => this.CONSUME(T.RParen) },
-          ]);
-          return { kind: 'ROW' as const, fields };
-        },
-      },
-      {
-        ALT: () => {
-          const tok = this.CONSUME(T.PlainIdentifier);
-          const args: number[] = [];
-          this.OPTION2(() => {
-            this.CONSUME2(T.LParen);
-            this.AT_LEAST_ONE_SEP({
-              SEP: T.Comma,
-              DEF: () => {
-                args.push(Number(this.CONSUME(T.NumberLiteral).image));
-              },
+      alt(() => {
+        this.CONSUME(T.ArrayKw);
+        this.CONSUME(T.Lt);
+        const element = this.SUBRULE(this.dataType);
+        this.CONSUME(T.Gt);
+        return { kind: 'ARRAY' as const, element };
+      }),
+      alt(() => {
+        this.CONSUME(T.Row);
+        const fields: Field[] = [];
+        const close = this.OR2([
+          alt(() => {
+            this.CONSUME2(T.Lt);
+            return T.Gt;
+          }),
+          alt(() => {
+            this.CONSUME(T.LParen);
+            return T.RParen;
+          }),
+        ]);
+        this.MANY_SEP(
+          sep(T.Comma, () => {
+            const name = this.SUBRULE(this.identifier);
+            const type = this.SUBRULE2(this.dataType);
+            let nullable = true;
+            this.OPTION(() => {
+              this.CONSUME(T.Not);
+              this.CONSUME(T.Null);
+              nullable = false;
             });
-            this.CONSUME2(T.RParen);
+            fields.push({ name, type, nullable });
+          }),
+        );
+        this.OR3([
+          alt(
+            () => this.CONSUME2(T.Gt),
+            () => close === T.Gt,
+          ),
+          alt(() => this.CONSUME(T.RParen)),
+        ]);
+        return { kind: 'ROW' as const, fields };
+      }),
+      alt(() => {
+        const tok = this.CONSUME(T.PlainIdentifier);
+        const args: number[] = [];
+        this.OPTION2(() => {
+          this.CONSUME2(T.LParen);
+          this.AT_LEAST_ONE_SEP(
+            sep(T.Comma, () => {
+              args.push(Number(this.CONSUME(T.NumberLiteral).image));
+            }),
+          );
+          this.CONSUME2(T.RParen);
+        });
+        this.OPTION3(() => this.CONSUME(T.Unsigned));
+        let ltz = false;
+        // TIMESTAMP(3) WITH LOCAL TIME ZONE
+        this.OPTION4(() => {
+          this.CONSUME(T.With);
+          const a = this.CONSUME2(T.PlainIdentifier);
+          const b = this.CONSUME3(T.PlainIdentifier);
+          const c = this.CONSUME4(T.PlainIdentifier);
+          this.ACTION(() => {
+            if (`${a.image} ${b.image} ${c.image}`.toUpperCase() !== 'LOCAL TIME ZONE')
+              this.report('E110', `expected WITH LOCAL TIME ZONE`, a);
+            ltz = true;
           });
-          this.OPTION3(() => this.CONSUME(T.Unsigned));
-          let ltz = false;
-          // TIMESTAMP(3) WITH LOCAL TIME ZONE
-          this.OPTION4(() => {
-            this.CONSUME(T.With);
-            const a = this.CONSUME2(T.PlainIdentifier);
-            const b = this.CONSUME3(T.PlainIdentifier);
-            const c = this.CONSUME4(T.PlainIdentifier);
-            this.ACTION(() => {
-              if (`${a.image} ${b.image} ${c.image}`.toUpperCase() !== 'LOCAL TIME ZONE')
-                this.report('E110', `expected WITH LOCAL TIME ZONE`, a);
-              ltz = true;
-            });
-          });
-          return this.ACTION(() => {
-            const name = tok.image.toUpperCase();
-            const make = TYPE_NAMES[name];
-            if (!make) {
-              this.report(
-                'E110',
-                `unknown type '${tok.image}'`,
-                tok,
-                didYouMean(name, Object.keys(TYPE_NAMES)) ??
-                  'types are BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p, s), VARCHAR, TIMESTAMP(3), TIMESTAMP_LTZ(3), ARRAY<T>, ROW<…>',
-              );
-              return { kind: 'VARCHAR' as const };
-            }
-            const t = make(args);
-            return ltz && t.kind === 'TIMESTAMP' ? { ...t, ltz: true } : t;
-          }) as DataType;
-        },
-      },
+        });
+        return this.ACTION(() => {
+          const name = tok.image.toUpperCase();
+          const make = TYPE_NAMES[name];
+          if (!make) {
+            this.report(
+              'E110',
+              `unknown type '${tok.image}'`,
+              tok,
+              didYouMean(name, Object.keys(TYPE_NAMES)) ??
+                'types are BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p, s), VARCHAR, TIMESTAMP(3), TIMESTAMP_LTZ(3), ARRAY<T>, ROW<…>',
+            );
+            return { kind: 'VARCHAR' as const };
+          }
+          const t = make(args);
+          return ltz && t.kind === 'TIMESTAMP' ? { ...t, ltz: true } : t;
+        }) as DataType;
+      }),
     ]);
   });
 
@@ -554,16 +545,15 @@ export class SqlParser extends EmbeddedActionsParser {
     this.OPTION(() => {
       this.CONSUME(T.With);
       this.CONSUME(T.LParen);
-      this.MANY_SEP({
-        SEP: T.Comma,
-        DEF: () => {
+      this.MANY_SEP(
+        sep(T.Comma, () => {
           const start = this.LA(1);
           const key = this.SUBRULE(this.optionKey);
           this.CONSUME(T.Eq);
           const value = this.SUBRULE(this.optionValue);
           out.push({ key, value, span: this.sp(start) });
-        },
-      });
+        }),
+      );
       this.CONSUME(T.RParen);
     });
     return out;
@@ -571,27 +561,25 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private optionKey = this.RULE('optionKey', (): string => {
     return this.OR([
-      { ALT: () => unquoteString(this.CONSUME(T.StringLiteral).image) },
-      {
-        ALT: () => {
-          const parts = [unquoteIdent(this.CONSUME(T.AnyWord).image)];
-          this.MANY(() => {
-            this.CONSUME(T.Dot);
-            parts.push(unquoteIdent(this.CONSUME2(T.AnyWord).image));
-          });
-          return parts.join('.');
-        },
-      },
+      alt(() => unquoteString(this.CONSUME(T.StringLiteral).image)),
+      alt(() => {
+        const parts = [unquoteIdent(this.CONSUME(T.AnyWord).image)];
+        this.MANY(() => {
+          this.CONSUME(T.Dot);
+          parts.push(unquoteIdent(this.CONSUME2(T.AnyWord).image));
+        });
+        return parts.join('.');
+      }),
     ]);
   });
 
   private optionValue = this.RULE('optionValue', (): string => {
     return this.OR([
-      { ALT: () => unquoteString(this.CONSUME(T.StringLiteral).image) },
-      { ALT: () => this.CONSUME(T.NumberLiteral).image },
-      { ALT: () => this.CONSUME(T.True).image.toLowerCase() },
-      { ALT: () => this.CONSUME(T.False).image.toLowerCase() },
-      { ALT: () => this.SUBRULE(this.identifier) },
+      alt(() => unquoteString(this.CONSUME(T.StringLiteral).image)),
+      alt(() => this.CONSUME(T.NumberLiteral).image),
+      alt(() => this.CONSUME(T.True).image.toLowerCase()),
+      alt(() => this.CONSUME(T.False).image.toLowerCase()),
+      alt(() => this.SUBRULE(this.identifier)),
     ]);
   });
 
@@ -602,9 +590,8 @@ export class SqlParser extends EmbeddedActionsParser {
     const ctes: Cte[] = [];
     this.OPTION(() => {
       this.CONSUME(T.With);
-      this.AT_LEAST_ONE_SEP({
-        SEP: T.Comma,
-        DEF: () => {
+      this.AT_LEAST_ONE_SEP(
+        sep(T.Comma, () => {
           const cstart = this.LA(1);
           const name = this.SUBRULE(this.identifier);
           this.CONSUME(T.As);
@@ -612,8 +599,8 @@ export class SqlParser extends EmbeddedActionsParser {
           const q = this.SUBRULE(this.query);
           this.CONSUME(T.RParen);
           ctes.push({ name, query: q, span: this.sp(cstart) });
-        },
-      });
+        }),
+      );
     });
     let body = this.SUBRULE(this.queryTerm);
     this.MANY(() => {
@@ -655,30 +642,25 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private queryTerm = this.RULE('queryTerm', (): QueryBody => {
     return this.OR([
-      { ALT: () => this.SUBRULE(this.selectCore) },
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.ValuesKw);
-          const rows: AstExpr[][] = [];
-          this.AT_LEAST_ONE_SEP({
-            SEP: T.Comma,
-            DEF: () => {
-              this.CONSUME(T.LParen);
-              rows.push(this.SUBRULE(this.exprList));
-              this.CONSUME(T.RParen);
-            },
-          });
-          return { kind: 'ValuesBody' as const, rows, span: this.sp(start) };
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME2(T.LParen);
-          const q = this.SUBRULE(this.query);
-          this.CONSUME2(T.RParen);
-          return q;
-        },
-      },
+      alt(() => this.SUBRULE(this.selectCore)),
+      alt(() => {
+        const start = this.CONSUME(T.ValuesKw);
+        const rows: AstExpr[][] = [];
+        this.AT_LEAST_ONE_SEP(
+          sep(T.Comma, () => {
+            this.CONSUME(T.LParen);
+            rows.push(this.SUBRULE(this.exprList));
+            this.CONSUME(T.RParen);
+          }),
+        );
+        return { kind: 'ValuesBody' as const, rows, span: this.sp(start) };
+      }),
+      alt(() => {
+        this.CONSUME2(T.LParen);
+        const q = this.SUBRULE(this.query);
+        this.CONSUME2(T.RParen);
+        return q;
+      }),
     ]);
   });
 
@@ -687,17 +669,15 @@ export class SqlParser extends EmbeddedActionsParser {
     let distinct = false;
     this.OPTION(() => {
       this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.DistinctKw);
-            distinct = true;
-          },
-        },
-        { ALT: () => this.CONSUME(T.All) },
+        alt(() => {
+          this.CONSUME(T.DistinctKw);
+          distinct = true;
+        }),
+        alt(() => this.CONSUME(T.All)),
       ]);
     });
     const items: SelectItem[] = [];
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => items.push(this.SUBRULE(this.selectItem)) });
+    this.AT_LEAST_ONE_SEP(sep(T.Comma, () => items.push(this.SUBRULE(this.selectItem))));
     let from: Relation | undefined;
     this.OPTION2(() => {
       this.CONSUME(T.From);
@@ -723,18 +703,14 @@ export class SqlParser extends EmbeddedActionsParser {
     this.OPTION6(() => {
       this.CONSUME(T.Emit);
       emit = this.OR2([
-        {
-          ALT: () => {
-            this.CONSUME(T.Final);
-            return 'FINAL' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Changes);
-            return 'CHANGES' as const;
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.Final);
+          return 'FINAL' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Changes);
+          return 'CHANGES' as const;
+        }),
       ]);
     });
     let lateInto: string | undefined;
@@ -759,35 +735,31 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private selectItem = this.RULE('selectItem', (): SelectItem => {
     return this.OR([
-      {
-        ALT: () => {
-          const s = this.CONSUME(T.Star);
-          return { kind: 'Star' as const, span: this.sp(s) };
-        },
-      },
-      {
-        GATE: () => this.LA(2).tokenType === T.Dot && this.LA(3).tokenType === T.Star,
-        ALT: () => {
+      alt(() => {
+        const s = this.CONSUME(T.Star);
+        return { kind: 'Star' as const, span: this.sp(s) };
+      }),
+      alt(
+        () => {
           const start = this.LA(1);
           const qualifier = this.SUBRULE(this.identifier);
           this.CONSUME(T.Dot);
           this.CONSUME2(T.Star);
           return { kind: 'Star' as const, qualifier, span: this.sp(start) };
         },
-      },
-      {
-        ALT: () => {
-          const start = this.LA(1);
-          const expr = this.SUBRULE(this.expr);
-          const alias = this.SUBRULE(this.optAlias);
-          return {
-            kind: 'ExprItem' as const,
-            expr,
-            ...(alias !== undefined ? { alias } : {}),
-            span: this.sp(start),
-          };
-        },
-      },
+        () => this.LA(2).tokenType === T.Dot && this.LA(3).tokenType === T.Star,
+      ),
+      alt(() => {
+        const start = this.LA(1);
+        const expr = this.SUBRULE(this.expr);
+        const alias = this.SUBRULE(this.optAlias);
+        return {
+          kind: 'ExprItem' as const,
+          expr,
+          ...(alias !== undefined ? { alias } : {}),
+          span: this.sp(start),
+        };
+      }),
     ]);
   });
 
@@ -799,14 +771,16 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private optAlias = this.RULE('optAlias', (): string | undefined => {
     let alias: string | undefined;
-    this.OPTION({
+    this.OPTION(
       // a bare alias is never the start of a clause that may follow it (LATE INTO, EMIT FINAL)
-      GATE: () => this.bareAliasAllowed(),
-      DEF: () => {
-        this.OPTION2(() => this.CONSUME(T.As));
-        alias = this.SUBRULE(this.identifier);
-      },
-    });
+      gated(
+        () => this.bareAliasAllowed(),
+        () => {
+          this.OPTION2(() => this.CONSUME(T.As));
+          alias = this.SUBRULE(this.identifier);
+        },
+      ),
+    );
     return alias;
   });
 
@@ -815,33 +789,29 @@ export class SqlParser extends EmbeddedActionsParser {
     let rel = this.SUBRULE(this.tablePrimary);
     this.MANY(() => {
       this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Comma);
-            const right = this.SUBRULE2(this.tablePrimary);
-            rel = { kind: 'JoinRef', joinKind: 'cross', left: rel, right, span: this.sp(start) };
-          },
-        },
-        {
-          ALT: () => {
-            const joinKind = this.SUBRULE(this.joinKind);
-            this.CONSUME(T.JoinKw);
-            const right = this.SUBRULE3(this.tablePrimary);
-            let on: AstExpr | undefined;
-            this.OPTION(() => {
-              this.CONSUME(T.On);
-              on = this.SUBRULE(this.expr);
-            });
-            rel = {
-              kind: 'JoinRef',
-              joinKind: on === undefined && joinKind === 'inner' ? 'cross' : joinKind,
-              left: rel,
-              right,
-              ...(on ? { on } : {}),
-              span: this.sp(start),
-            };
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.Comma);
+          const right = this.SUBRULE2(this.tablePrimary);
+          rel = { kind: 'JoinRef', joinKind: 'cross', left: rel, right, span: this.sp(start) };
+        }),
+        alt(() => {
+          const joinKind = this.SUBRULE(this.joinKind);
+          this.CONSUME(T.JoinKw);
+          const right = this.SUBRULE3(this.tablePrimary);
+          let on: AstExpr | undefined;
+          this.OPTION(() => {
+            this.CONSUME(T.On);
+            on = this.SUBRULE(this.expr);
+          });
+          rel = {
+            kind: 'JoinRef',
+            joinKind: on === undefined && joinKind === 'inner' ? 'cross' : joinKind,
+            left: rel,
+            right,
+            ...(on ? { on } : {}),
+            span: this.sp(start),
+          };
+        }),
       ]);
     });
     return rel;
@@ -851,38 +821,28 @@ export class SqlParser extends EmbeddedActionsParser {
     let kind: 'inner' | 'left' | 'right' | 'full' | 'cross' = 'inner';
     this.OPTION(() => {
       this.OR([
-        { ALT: () => this.CONSUME(T.Inner) },
-        {
-          ALT: () => {
-            this.CONSUME(T.Cross);
-            return (kind = 'cross');
-          },
-        },
-        {
-          ALT: () => {
-            kind = this.OR2([
-              {
-                ALT: () => {
-                  this.CONSUME(T.Left);
-                  return 'left' as const;
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.Right);
-                  return 'right' as const;
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.Full);
-                  return 'full' as const;
-                },
-              },
-            ]);
-            this.OPTION2(() => this.CONSUME(T.Outer));
-          },
-        },
+        alt(() => this.CONSUME(T.Inner)),
+        alt(() => {
+          this.CONSUME(T.Cross);
+          return (kind = 'cross');
+        }),
+        alt(() => {
+          kind = this.OR2([
+            alt(() => {
+              this.CONSUME(T.Left);
+              return 'left' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.Right);
+              return 'right' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.Full);
+              return 'full' as const;
+            }),
+          ]);
+          this.OPTION2(() => this.CONSUME(T.Outer));
+        }),
       ]);
     });
     return kind;
@@ -890,42 +850,37 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private tablePrimary = this.RULE('tablePrimary', (): Relation => {
     return this.OR([
-      {
-        // Flink window TVF: TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
-        ALT: () => {
-          const start = this.OR4([
-            { ALT: () => this.CONSUME(T.Table) },
-            { ALT: () => this.CONSUME(T.Lateral) },
-          ]);
-          this.OPTION4(() => this.CONSUME2(T.Table));
-          this.CONSUME(T.LParen);
-          const fn = this.SUBRULE(this.identifier);
-          this.CONSUME2(T.LParen);
-          const args: TvfArg[] = [];
-          this.MANY_SEP({ SEP: T.Comma, DEF: () => args.push(this.SUBRULE(this.tvfArg)) });
-          this.CONSUME2(T.RParen);
-          this.CONSUME(T.RParen);
-          const alias = this.SUBRULE(this.optAlias);
-          return {
-            kind: 'TvfRef' as const,
-            fn: this.ACTION(() => fn.toUpperCase()),
-            args,
-            ...(alias !== undefined ? { alias } : {}),
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.UnnestKw);
-          this.CONSUME3(T.LParen);
-          const expr = this.SUBRULE(this.expr);
-          this.CONSUME3(T.RParen);
-          let alias: string | undefined;
-          let column: string | undefined;
-          this.OPTION({
-            GATE: () => this.bareAliasAllowed(),
-            DEF: () => {
+      // Flink window TVF: TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+      alt(() => {
+        const start = this.OR4([alt(() => this.CONSUME(T.Table)), alt(() => this.CONSUME(T.Lateral))]);
+        this.OPTION4(() => this.CONSUME2(T.Table));
+        this.CONSUME(T.LParen);
+        const fn = this.SUBRULE(this.identifier);
+        this.CONSUME2(T.LParen);
+        const args: TvfArg[] = [];
+        this.MANY_SEP(sep(T.Comma, () => args.push(this.SUBRULE(this.tvfArg))));
+        this.CONSUME2(T.RParen);
+        this.CONSUME(T.RParen);
+        const alias = this.SUBRULE(this.optAlias);
+        return {
+          kind: 'TvfRef' as const,
+          fn: this.ACTION(() => fn.toUpperCase()),
+          args,
+          ...(alias !== undefined ? { alias } : {}),
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const start = this.CONSUME(T.UnnestKw);
+        this.CONSUME3(T.LParen);
+        const expr = this.SUBRULE(this.expr);
+        this.CONSUME3(T.RParen);
+        let alias: string | undefined;
+        let column: string | undefined;
+        this.OPTION(
+          gated(
+            () => this.bareAliasAllowed(),
+            () => {
               this.OPTION2(() => this.CONSUME(T.As));
               alias = this.SUBRULE2(this.identifier);
               this.OPTION3(() => {
@@ -934,53 +889,49 @@ export class SqlParser extends EmbeddedActionsParser {
                 this.CONSUME4(T.RParen);
               });
             },
-          });
-          return {
-            kind: 'UnnestRef' as const,
-            expr,
-            ...(alias !== undefined ? { alias } : {}),
-            ...(column !== undefined ? { column } : {}),
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME5(T.LParen);
-          const query = this.SUBRULE(this.query);
-          this.CONSUME5(T.RParen);
-          const alias = this.SUBRULE2(this.optAlias);
-          return {
-            kind: 'SubqueryRef' as const,
-            query,
-            ...(alias !== undefined ? { alias } : {}),
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.LA(1);
-          const name = this.SUBRULE4(this.identifier);
-          let asOf: AstExpr | undefined;
-          // Flink lookup join: side FOR SYSTEM_TIME AS OF b.p_time
-          this.OPTION5(() => {
-            this.CONSUME(T.For);
-            this.CONSUME(T.SystemTime);
-            this.CONSUME2(T.As);
-            this.CONSUME(T.Of);
-            asOf = this.SUBRULE2(this.expr);
-          });
-          const alias = this.SUBRULE3(this.optAlias);
-          return {
-            kind: 'TableRef' as const,
-            name,
-            ...(alias !== undefined ? { alias } : {}),
-            ...(asOf ? { asOf } : {}),
-            span: this.sp(start),
-          };
-        },
-      },
+          ),
+        );
+        return {
+          kind: 'UnnestRef' as const,
+          expr,
+          ...(alias !== undefined ? { alias } : {}),
+          ...(column !== undefined ? { column } : {}),
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const start = this.CONSUME5(T.LParen);
+        const query = this.SUBRULE(this.query);
+        this.CONSUME5(T.RParen);
+        const alias = this.SUBRULE2(this.optAlias);
+        return {
+          kind: 'SubqueryRef' as const,
+          query,
+          ...(alias !== undefined ? { alias } : {}),
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const start = this.LA(1);
+        const name = this.SUBRULE4(this.identifier);
+        let asOf: AstExpr | undefined;
+        // Flink lookup join: side FOR SYSTEM_TIME AS OF b.p_time
+        this.OPTION5(() => {
+          this.CONSUME(T.For);
+          this.CONSUME(T.SystemTime);
+          this.CONSUME2(T.As);
+          this.CONSUME(T.Of);
+          asOf = this.SUBRULE2(this.expr);
+        });
+        const alias = this.SUBRULE3(this.optAlias);
+        return {
+          kind: 'TableRef' as const,
+          name,
+          ...(alias !== undefined ? { alias } : {}),
+          ...(asOf ? { asOf } : {}),
+          span: this.sp(start),
+        };
+      }),
     ]);
   });
 
@@ -988,95 +939,84 @@ export class SqlParser extends EmbeddedActionsParser {
   private tvfArg = this.RULE('tvfArg', (): TvfArg => {
     const start = this.LA(1);
     let name: string | undefined;
-    this.OPTION({
-      GATE: () => this.LA(2).tokenType === T.Arrow,
-      DEF: () => {
-        name = this.SUBRULE(this.identifier);
-        this.CONSUME(T.Arrow);
-      },
-    });
+    this.OPTION(
+      gated(
+        () => this.LA(2).tokenType === T.Arrow,
+        () => {
+          name = this.SUBRULE(this.identifier);
+          this.CONSUME(T.Arrow);
+        },
+      ),
+    );
     const vstart = this.LA(1);
     const value = this.OR([
-      {
-        ALT: (): TvfArgValue => {
-          this.CONSUME(T.Table);
-          const tname = this.SUBRULE2(this.identifier);
-          const partitionBy: string[] = [];
-          this.OPTION2(() => {
-            this.CONSUME(T.Partition);
-            this.CONSUME(T.By);
-            partitionBy.push(this.SUBRULE3(this.identifier));
-            // the list ends where the next TVF argument (DESCRIPTOR, a named argument) begins
-            this.MANY({
-              GATE: () => this.LA(2).tokenType !== T.Descriptor && this.LA(3).tokenType !== T.Arrow,
-              DEF: () => {
+      alt((): TvfArgValue => {
+        this.CONSUME(T.Table);
+        const tname = this.SUBRULE2(this.identifier);
+        const partitionBy: string[] = [];
+        this.OPTION2(() => {
+          this.CONSUME(T.Partition);
+          this.CONSUME(T.By);
+          partitionBy.push(this.SUBRULE3(this.identifier));
+          // the list ends where the next TVF argument (DESCRIPTOR, a named argument) begins
+          this.MANY(
+            gated(
+              () => this.LA(2).tokenType !== T.Descriptor && this.LA(3).tokenType !== T.Arrow,
+              () => {
                 this.CONSUME(T.Comma);
                 partitionBy.push(this.SUBRULE4(this.identifier));
               },
-            });
-          });
-          return { kind: 'TableArg', name: tname, partitionBy, span: this.sp(vstart) };
-        },
-      },
-      {
-        ALT: (): TvfArgValue => {
-          this.CONSUME(T.Descriptor);
-          this.CONSUME(T.LParen);
-          const columns = this.SUBRULE2(this.identList);
-          this.CONSUME(T.RParen);
-          return { kind: 'DescriptorArg', columns, span: this.sp(vstart) };
-        },
-      },
-      {
-        ALT: (): TvfArgValue => {
-          const expr = this.SUBRULE(this.expr);
-          return { kind: 'ExprArg', expr, span: this.sp(vstart) };
-        },
-      },
+            ),
+          );
+        });
+        return { kind: 'TableArg', name: tname, partitionBy, span: this.sp(vstart) };
+      }),
+      alt((): TvfArgValue => {
+        this.CONSUME(T.Descriptor);
+        this.CONSUME(T.LParen);
+        const columns = this.SUBRULE2(this.identList);
+        this.CONSUME(T.RParen);
+        return { kind: 'DescriptorArg', columns, span: this.sp(vstart) };
+      }),
+      alt((): TvfArgValue => {
+        const expr = this.SUBRULE(this.expr);
+        return { kind: 'ExprArg', expr, span: this.sp(vstart) };
+      }),
     ]);
     return { ...(name !== undefined ? { name } : {}), value, span: this.sp(start) };
   });
 
   private orderItems = this.RULE('orderItems', (): OrderItem[] => {
     const items: OrderItem[] = [];
-    this.AT_LEAST_ONE_SEP({
-      SEP: T.Comma,
-      DEF: () => {
+    this.AT_LEAST_ONE_SEP(
+      sep(T.Comma, () => {
         const start = this.LA(1);
         const expr = this.SUBRULE(this.expr);
         let direction: 'ASC' | 'DESC' | undefined;
         let nulls: 'FIRST' | 'LAST' | undefined;
         this.OPTION(() => {
           direction = this.OR([
-            {
-              ALT: () => {
-                this.CONSUME(T.Asc);
-                return 'ASC' as const;
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME(T.Desc);
-                return 'DESC' as const;
-              },
-            },
+            alt(() => {
+              this.CONSUME(T.Asc);
+              return 'ASC' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.Desc);
+              return 'DESC' as const;
+            }),
           ]);
         });
         this.OPTION2(() => {
           this.CONSUME(T.Nulls);
           nulls = this.OR2([
-            {
-              ALT: () => {
-                this.CONSUME(T.First);
-                return 'FIRST' as const;
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME(T.Last);
-                return 'LAST' as const;
-              },
-            },
+            alt(() => {
+              this.CONSUME(T.First);
+              return 'FIRST' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.Last);
+              return 'LAST' as const;
+            }),
           ]);
         });
         items.push({
@@ -1085,8 +1025,8 @@ export class SqlParser extends EmbeddedActionsParser {
           ...(nulls ? { nulls } : {}),
           span: this.sp(start),
         });
-      },
-    });
+      }),
+    );
     return items;
   });
 
@@ -1116,14 +1056,12 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private notExpr = this.RULE('notExpr', (): AstExpr => {
     return this.OR([
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.Not);
-          const operand = this.SUBRULE(this.notExpr);
-          return { kind: 'Unary' as const, op: 'NOT' as const, operand, span: this.sp(start) };
-        },
-      },
-      { ALT: () => this.SUBRULE(this.predicate) },
+      alt(() => {
+        const start = this.CONSUME(T.Not);
+        const operand = this.SUBRULE(this.notExpr);
+        return { kind: 'Unary' as const, op: 'NOT' as const, operand, span: this.sp(start) };
+      }),
+      alt(() => this.SUBRULE(this.predicate)),
     ]);
   });
 
@@ -1133,80 +1071,62 @@ export class SqlParser extends EmbeddedActionsParser {
     let result: AstExpr = left;
     this.OPTION(() => {
       this.OR([
-        {
-          ALT: () => {
-            const op = this.SUBRULE(this.compOp);
-            const right = this.SUBRULE2(this.additive);
-            result = { kind: 'Binary', op, left, right, span: this.sp(start) };
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Is);
-            let not = false;
-            this.OPTION2(() => {
-              this.CONSUME(T.Not);
-              not = true;
-            });
-            const what = this.OR2([
-              {
-                ALT: () => {
-                  this.CONSUME(T.Null);
-                  return 'NULL' as const;
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.True);
-                  return 'TRUE' as const;
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.False);
-                  return 'FALSE' as const;
-                },
-              },
-            ]);
-            result = { kind: 'IsExpr', expr: left, what, not, span: this.sp(start) };
-          },
-        },
-        {
-          ALT: () => {
-            let not = false;
-            this.OPTION3(() => {
-              this.CONSUME2(T.Not);
-              not = true;
-            });
-            this.OR3([
-              {
-                ALT: () => {
-                  this.CONSUME(T.In);
-                  this.CONSUME(T.LParen);
-                  const list = this.SUBRULE(this.exprList);
-                  this.CONSUME(T.RParen);
-                  result = { kind: 'InExpr', expr: left, list, not, span: this.sp(start) };
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.Between);
-                  const low = this.SUBRULE3(this.additive);
-                  this.CONSUME(T.And);
-                  const high = this.SUBRULE4(this.additive);
-                  result = { kind: 'BetweenExpr', expr: left, low, high, not, span: this.sp(start) };
-                },
-              },
-              {
-                ALT: () => {
-                  this.CONSUME(T.Like);
-                  const pattern = this.SUBRULE5(this.additive);
-                  result = { kind: 'LikeExpr', expr: left, pattern, not, span: this.sp(start) };
-                },
-              },
-            ]);
-          },
-        },
+        alt(() => {
+          const op = this.SUBRULE(this.compOp);
+          const right = this.SUBRULE2(this.additive);
+          result = { kind: 'Binary', op, left, right, span: this.sp(start) };
+        }),
+        alt(() => {
+          this.CONSUME(T.Is);
+          let not = false;
+          this.OPTION2(() => {
+            this.CONSUME(T.Not);
+            not = true;
+          });
+          const what = this.OR2([
+            alt(() => {
+              this.CONSUME(T.Null);
+              return 'NULL' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.True);
+              return 'TRUE' as const;
+            }),
+            alt(() => {
+              this.CONSUME(T.False);
+              return 'FALSE' as const;
+            }),
+          ]);
+          result = { kind: 'IsExpr', expr: left, what, not, span: this.sp(start) };
+        }),
+        alt(() => {
+          let not = false;
+          this.OPTION3(() => {
+            this.CONSUME2(T.Not);
+            not = true;
+          });
+          this.OR3([
+            alt(() => {
+              this.CONSUME(T.In);
+              this.CONSUME(T.LParen);
+              const list = this.SUBRULE(this.exprList);
+              this.CONSUME(T.RParen);
+              result = { kind: 'InExpr', expr: left, list, not, span: this.sp(start) };
+            }),
+            alt(() => {
+              this.CONSUME(T.Between);
+              const low = this.SUBRULE3(this.additive);
+              this.CONSUME(T.And);
+              const high = this.SUBRULE4(this.additive);
+              result = { kind: 'BetweenExpr', expr: left, low, high, not, span: this.sp(start) };
+            }),
+            alt(() => {
+              this.CONSUME(T.Like);
+              const pattern = this.SUBRULE5(this.additive);
+              result = { kind: 'LikeExpr', expr: left, pattern, not, span: this.sp(start) };
+            }),
+          ]);
+        }),
       ]);
     });
     return result;
@@ -1214,42 +1134,30 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private compOp = this.RULE('compOp', (): BinaryOp => {
     return this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Eq);
-          return '=' as const;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.NotEq);
-          return '<>' as const;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.LtEq);
-          return '<=' as const;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.GtEq);
-          return '>=' as const;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Lt);
-          return '<' as const;
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Gt);
-          return '>' as const;
-        },
-      },
+      alt(() => {
+        this.CONSUME(T.Eq);
+        return '=' as const;
+      }),
+      alt(() => {
+        this.CONSUME(T.NotEq);
+        return '<>' as const;
+      }),
+      alt(() => {
+        this.CONSUME(T.LtEq);
+        return '<=' as const;
+      }),
+      alt(() => {
+        this.CONSUME(T.GtEq);
+        return '>=' as const;
+      }),
+      alt(() => {
+        this.CONSUME(T.Lt);
+        return '<' as const;
+      }),
+      alt(() => {
+        this.CONSUME(T.Gt);
+        return '>' as const;
+      }),
     ]);
   });
 
@@ -1258,24 +1166,18 @@ export class SqlParser extends EmbeddedActionsParser {
     let left = this.SUBRULE(this.multiplicative);
     this.MANY(() => {
       const op = this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Plus);
-            return '+' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Minus);
-            return '-' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Concat);
-            return '||' as const;
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.Plus);
+          return '+' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Minus);
+          return '-' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Concat);
+          return '||' as const;
+        }),
       ]);
       const right = this.SUBRULE2(this.multiplicative);
       left = { kind: 'Binary', op, left, right, span: this.sp(start) };
@@ -1288,24 +1190,18 @@ export class SqlParser extends EmbeddedActionsParser {
     let left = this.SUBRULE(this.unary);
     this.MANY(() => {
       const op = this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Star);
-            return '*' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Slash);
-            return '/' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Percent);
-            return '%' as const;
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.Star);
+          return '*' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Slash);
+          return '/' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Percent);
+          return '%' as const;
+        }),
       ]);
       const right = this.SUBRULE2(this.unary);
       left = { kind: 'Binary', op, left, right, span: this.sp(start) };
@@ -1315,21 +1211,17 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private unary = this.RULE('unary', (): AstExpr => {
     return this.OR([
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.Minus);
-          const operand = this.SUBRULE(this.unary);
-          return { kind: 'Unary' as const, op: '-' as const, operand, span: this.sp(start) };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.Plus);
-          const operand = this.SUBRULE2(this.unary);
-          return { kind: 'Unary' as const, op: '+' as const, operand, span: this.sp(start) };
-        },
-      },
-      { ALT: () => this.SUBRULE(this.postfix) },
+      alt(() => {
+        const start = this.CONSUME(T.Minus);
+        const operand = this.SUBRULE(this.unary);
+        return { kind: 'Unary' as const, op: '-' as const, operand, span: this.sp(start) };
+      }),
+      alt(() => {
+        const start = this.CONSUME(T.Plus);
+        const operand = this.SUBRULE2(this.unary);
+        return { kind: 'Unary' as const, op: '+' as const, operand, span: this.sp(start) };
+      }),
+      alt(() => this.SUBRULE(this.postfix)),
     ]);
   });
 
@@ -1338,21 +1230,17 @@ export class SqlParser extends EmbeddedActionsParser {
     let e = this.SUBRULE(this.primary);
     this.MANY(() => {
       this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.LBracket);
-            const index = this.SUBRULE(this.expr);
-            this.CONSUME(T.RBracket);
-            e = { kind: 'Subscript', expr: e, index, span: this.sp(start) };
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            const f = this.SUBRULE(this.identifier);
-            e = { kind: 'FieldAccess', expr: e, field: f, span: this.sp(start) };
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.LBracket);
+          const index = this.SUBRULE(this.expr);
+          this.CONSUME(T.RBracket);
+          e = { kind: 'Subscript', expr: e, index, span: this.sp(start) };
+        }),
+        alt(() => {
+          this.CONSUME(T.Dot);
+          const f = this.SUBRULE(this.identifier);
+          e = { kind: 'FieldAccess', expr: e, field: f, span: this.sp(start) };
+        }),
       ]);
     });
     return e;
@@ -1360,121 +1248,99 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private primary = this.RULE('primary', (): AstExpr => {
     return this.OR([
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.NumberLiteral);
-          return { kind: 'NumberLit' as const, text: t.image, span: this.sp(t) };
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.StringLiteral);
-          return { kind: 'StringLit' as const, value: unquoteString(t.image), span: this.sp(t) };
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.True);
-          return { kind: 'BoolLit' as const, value: true, span: this.sp(t) };
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.False);
-          return { kind: 'BoolLit' as const, value: false, span: this.sp(t) };
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.CONSUME(T.Null);
-          return { kind: 'NullLit' as const, span: this.sp(t) };
-        },
-      },
-      { ALT: () => this.SUBRULE(this.intervalLit) },
-      { ALT: () => this.SUBRULE(this.caseExpr) },
-      {
-        ALT: () => {
-          const start = this.OR2([
-            { ALT: () => this.CONSUME(T.CastKw) },
-            { ALT: () => this.CONSUME(T.TryCast) },
-          ]);
-          this.CONSUME(T.LParen);
-          const expr = this.SUBRULE(this.expr);
-          this.CONSUME(T.As);
-          const type = this.SUBRULE(this.dataType);
-          this.CONSUME(T.RParen);
-          return {
-            kind: 'CastExpr' as const,
-            expr,
-            type,
-            try: start.tokenType === T.TryCast,
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.Extract);
-          this.CONSUME2(T.LParen);
-          const unit = this.SUBRULE(this.identifier);
-          this.CONSUME(T.From);
-          const expr = this.SUBRULE2(this.expr);
-          this.CONSUME2(T.RParen);
-          return {
-            kind: 'ExtractExpr' as const,
-            unit: this.ACTION(() => unit.toUpperCase()),
-            expr,
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const start = this.CONSUME(T.ArrayKw);
-          this.CONSUME(T.LBracket);
-          let items: AstExpr[] = [];
-          this.OPTION(() => {
-            items = this.SUBRULE(this.exprList);
-          });
-          this.CONSUME(T.RBracket);
-          return { kind: 'ArrayCtor' as const, items, span: this.sp(start) };
-        },
-      },
-      {
-        // UNNEST(array) in a select list (Arroyo style); planned as an Unnest node
-        ALT: () => {
-          const start = this.CONSUME(T.UnnestKw);
-          this.CONSUME5(T.LParen);
-          const arg = this.SUBRULE4(this.expr);
-          this.CONSUME5(T.RParen);
-          return {
-            kind: 'FuncCall' as const,
-            name: 'UNNEST',
-            args: [arg],
-            star: false,
-            distinct: false,
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        GATE: () => this.LA(2).tokenType === T.Select || this.LA(2).tokenType === T.With,
-        ALT: () => {
+      alt(() => {
+        const t = this.CONSUME(T.NumberLiteral);
+        return { kind: 'NumberLit' as const, text: t.image, span: this.sp(t) };
+      }),
+      alt(() => {
+        const t = this.CONSUME(T.StringLiteral);
+        return { kind: 'StringLit' as const, value: unquoteString(t.image), span: this.sp(t) };
+      }),
+      alt(() => {
+        const t = this.CONSUME(T.True);
+        return { kind: 'BoolLit' as const, value: true, span: this.sp(t) };
+      }),
+      alt(() => {
+        const t = this.CONSUME(T.False);
+        return { kind: 'BoolLit' as const, value: false, span: this.sp(t) };
+      }),
+      alt(() => {
+        const t = this.CONSUME(T.Null);
+        return { kind: 'NullLit' as const, span: this.sp(t) };
+      }),
+      alt(() => this.SUBRULE(this.intervalLit)),
+      alt(() => this.SUBRULE(this.caseExpr)),
+      alt(() => {
+        const start = this.OR2([alt(() => this.CONSUME(T.CastKw)), alt(() => this.CONSUME(T.TryCast))]);
+        this.CONSUME(T.LParen);
+        const expr = this.SUBRULE(this.expr);
+        this.CONSUME(T.As);
+        const type = this.SUBRULE(this.dataType);
+        this.CONSUME(T.RParen);
+        return {
+          kind: 'CastExpr' as const,
+          expr,
+          type,
+          try: start.tokenType === T.TryCast,
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const start = this.CONSUME(T.Extract);
+        this.CONSUME2(T.LParen);
+        const unit = this.SUBRULE(this.identifier);
+        this.CONSUME(T.From);
+        const expr = this.SUBRULE2(this.expr);
+        this.CONSUME2(T.RParen);
+        return {
+          kind: 'ExtractExpr' as const,
+          unit: this.ACTION(() => unit.toUpperCase()),
+          expr,
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const start = this.CONSUME(T.ArrayKw);
+        this.CONSUME(T.LBracket);
+        let items: AstExpr[] = [];
+        this.OPTION(() => {
+          items = this.SUBRULE(this.exprList);
+        });
+        this.CONSUME(T.RBracket);
+        return { kind: 'ArrayCtor' as const, items, span: this.sp(start) };
+      }),
+
+      // UNNEST(array) in a select list (Arroyo style); planned as an Unnest node
+      alt(() => {
+        const start = this.CONSUME(T.UnnestKw);
+        this.CONSUME5(T.LParen);
+        const arg = this.SUBRULE4(this.expr);
+        this.CONSUME5(T.RParen);
+        return {
+          kind: 'FuncCall' as const,
+          name: 'UNNEST',
+          args: [arg],
+          star: false,
+          distinct: false,
+          span: this.sp(start),
+        };
+      }),
+      alt(
+        () => {
           const start = this.CONSUME3(T.LParen);
           const query = this.SUBRULE(this.query);
           this.CONSUME3(T.RParen);
           return { kind: 'ScalarSubquery' as const, query, span: this.sp(start) };
         },
-      },
-      {
-        ALT: () => {
-          this.CONSUME4(T.LParen);
-          const e = this.SUBRULE3(this.expr);
-          this.CONSUME4(T.RParen);
-          return e;
-        },
-      },
-      { ALT: () => this.SUBRULE(this.identOrCall) },
+        () => this.LA(2).tokenType === T.Select || this.LA(2).tokenType === T.With,
+      ),
+      alt(() => {
+        this.CONSUME4(T.LParen);
+        const e = this.SUBRULE3(this.expr);
+        this.CONSUME4(T.RParen);
+        return e;
+      }),
+      alt(() => this.SUBRULE(this.identOrCall)),
     ]);
   });
 
@@ -1487,21 +1353,23 @@ export class SqlParser extends EmbeddedActionsParser {
       negative = true;
     });
     const value = this.OR([
-      { ALT: () => unquoteString(this.CONSUME(T.StringLiteral).image) },
-      { ALT: () => this.CONSUME(T.NumberLiteral).image },
+      alt(() => unquoteString(this.CONSUME(T.StringLiteral).image)),
+      alt(() => this.CONSUME(T.NumberLiteral).image),
     ]);
     let unit: string | undefined;
     let toUnit: string | undefined;
-    this.OPTION2({
-      GATE: () => this.LA(1).tokenType === T.PlainIdentifier,
-      DEF: () => {
-        unit = this.CONSUME(T.PlainIdentifier).image.toUpperCase();
-        this.OPTION3(() => {
-          this.CONSUME(T.To);
-          toUnit = this.CONSUME2(T.PlainIdentifier).image.toUpperCase();
-        });
-      },
-    });
+    this.OPTION2(
+      gated(
+        () => this.LA(1).tokenType === T.PlainIdentifier,
+        () => {
+          unit = this.CONSUME(T.PlainIdentifier).image.toUpperCase();
+          this.OPTION3(() => {
+            this.CONSUME(T.To);
+            toUnit = this.CONSUME2(T.PlainIdentifier).image.toUpperCase();
+          });
+        },
+      ),
+    );
     return {
       kind: 'IntervalLit',
       value,
@@ -1546,37 +1414,33 @@ export class SqlParser extends EmbeddedActionsParser {
     const start = this.LA(1);
     const first = this.SUBRULE(this.identifier);
     return this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          return this.SUBRULE(this.callRest, { ARGS: [first, start] });
-        },
-      },
-      {
-        ALT: () => {
-          const v = this.CONSUME(T.StringLiteral);
-          return {
-            kind: 'TypedLit' as const,
-            type: this.ACTION(() => first.toUpperCase()),
-            value: unquoteString(v.image),
-            span: this.sp(start),
-          };
-        },
-      },
-      {
-        ALT: () => {
-          const parts = [first];
-          this.MANY({
-            // a path continues with `.name` (not `.*`, which belongs to the select item)
-            GATE: () => this.LA(2).tokenType !== T.Star,
-            DEF: () => {
+      alt(() => {
+        this.CONSUME(T.LParen);
+        return this.SUBRULE(this.callRest, { ARGS: [first, start] });
+      }),
+      alt(() => {
+        const v = this.CONSUME(T.StringLiteral);
+        return {
+          kind: 'TypedLit' as const,
+          type: this.ACTION(() => first.toUpperCase()),
+          value: unquoteString(v.image),
+          span: this.sp(start),
+        };
+      }),
+      alt(() => {
+        const parts = [first];
+        this.MANY(
+          // a path continues with `.name` (not `.*`, which belongs to the select item)
+          gated(
+            () => this.LA(2).tokenType !== T.Star,
+            () => {
               this.CONSUME(T.Dot);
               parts.push(this.SUBRULE2(this.identifier));
             },
-          });
-          return { kind: 'Identifier' as const, parts, span: this.sp(start) } satisfies Identifier;
-        },
-      },
+          ),
+        );
+        return { kind: 'Identifier' as const, parts, span: this.sp(start) } satisfies Identifier;
+      }),
     ]);
   });
 
@@ -1588,44 +1452,38 @@ export class SqlParser extends EmbeddedActionsParser {
     let toUnit: string | undefined;
     this.OPTION(() => {
       this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Star);
-            star = true;
-          },
-        },
-        {
-          ALT: () => {
-            this.OPTION2(() => {
-              this.OR2([
-                {
-                  ALT: () => {
-                    this.CONSUME(T.DistinctKw);
-                    return (distinct = true);
-                  },
-                },
-                { ALT: () => this.CONSUME(T.All) },
-              ]);
+        alt(() => {
+          this.CONSUME(T.Star);
+          star = true;
+        }),
+        alt(() => {
+          this.OPTION2(() => {
+            this.OR2([
+              alt(() => {
+                this.CONSUME(T.DistinctKw);
+                return (distinct = true);
+              }),
+              alt(() => this.CONSUME(T.All)),
+            ]);
+          });
+          args = this.SUBRULE(this.exprList);
+          // FLOOR(ts TO HOUR), CEIL(ts TO DAY)
+          this.OPTION3(() => {
+            this.CONSUME(T.To);
+            toUnit = this.SUBRULE(this.identifier);
+          });
+          // SUBSTRING(s FROM 2 FOR 3)
+          this.OPTION4(() => {
+            this.CONSUME(T.From);
+            const from = this.SUBRULE(this.expr);
+            this.ACTION(() => args.push(from));
+            this.OPTION5(() => {
+              this.CONSUME(T.For);
+              const len = this.SUBRULE2(this.expr);
+              this.ACTION(() => args.push(len));
             });
-            args = this.SUBRULE(this.exprList);
-            // FLOOR(ts TO HOUR), CEIL(ts TO DAY)
-            this.OPTION3(() => {
-              this.CONSUME(T.To);
-              toUnit = this.SUBRULE(this.identifier);
-            });
-            // SUBSTRING(s FROM 2 FOR 3)
-            this.OPTION4(() => {
-              this.CONSUME(T.From);
-              const from = this.SUBRULE(this.expr);
-              this.ACTION(() => args.push(from));
-              this.OPTION5(() => {
-                this.CONSUME(T.For);
-                const len = this.SUBRULE2(this.expr);
-                this.ACTION(() => args.push(len));
-              });
-            });
-          },
-        },
+          });
+        }),
       ]);
     });
     this.CONSUME(T.RParen);
@@ -1692,30 +1550,24 @@ export class SqlParser extends EmbeddedActionsParser {
     let frame: OverSpec['frame'];
     this.OPTION3(() => {
       const mode = this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Rows);
-            return 'ROWS' as const;
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Range);
-            return 'RANGE' as const;
-          },
-        },
+        alt(() => {
+          this.CONSUME(T.Rows);
+          return 'ROWS' as const;
+        }),
+        alt(() => {
+          this.CONSUME(T.Range);
+          return 'RANGE' as const;
+        }),
       ]);
       frame = this.OR2([
-        {
-          ALT: () => {
-            this.CONSUME(T.Between);
-            const lower = this.SUBRULE(this.frameBound);
-            this.CONSUME(T.And);
-            const upper = this.SUBRULE2(this.frameBound);
-            return { mode, lower, upper };
-          },
-        },
-        { ALT: () => ({ mode, lower: this.SUBRULE3(this.frameBound) }) },
+        alt(() => {
+          this.CONSUME(T.Between);
+          const lower = this.SUBRULE(this.frameBound);
+          this.CONSUME(T.And);
+          const upper = this.SUBRULE2(this.frameBound);
+          return { mode, lower, upper };
+        }),
+        alt(() => ({ mode, lower: this.SUBRULE3(this.frameBound) })),
       ]);
     });
     this.CONSUME(T.RParen);
@@ -1724,65 +1576,55 @@ export class SqlParser extends EmbeddedActionsParser {
 
   private frameBound = this.RULE('frameBound', (): AstFrameBound => {
     return this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Unbounded);
-          return this.OR2([
-            {
-              ALT: () => {
-                this.CONSUME(T.Preceding);
-                return { kind: 'unbounded_preceding' as const };
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME(T.Following);
-                return { kind: 'unbounded_following' as const };
-              },
-            },
-          ]);
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Current);
-          this.CONSUME(T.Row);
-          return { kind: 'current' as const };
-        },
-      },
-      {
-        // UNBOUNDED and CURRENT are non-reserved; the alternatives above win (they come first)
-        IGNORE_AMBIGUITIES: true,
-        ALT: () => {
+      alt(() => {
+        this.CONSUME(T.Unbounded);
+        return this.OR2([
+          alt(() => {
+            this.CONSUME(T.Preceding);
+            return { kind: 'unbounded_preceding' as const };
+          }),
+          alt(() => {
+            this.CONSUME(T.Following);
+            return { kind: 'unbounded_following' as const };
+          }),
+        ]);
+      }),
+      alt(() => {
+        this.CONSUME(T.Current);
+        this.CONSUME(T.Row);
+        return { kind: 'current' as const };
+      }),
+
+      // UNBOUNDED and CURRENT are non-reserved; the alternatives above win (they come first)
+      alt(
+        () => {
           const amount = this.SUBRULE(this.additive);
           return this.OR3([
-            {
-              ALT: () => {
-                this.CONSUME2(T.Preceding);
-                return { kind: 'preceding' as const, amount };
-              },
-            },
-            {
-              ALT: () => {
-                this.CONSUME2(T.Following);
-                return { kind: 'following' as const, amount };
-              },
-            },
+            alt(() => {
+              this.CONSUME2(T.Preceding);
+              return { kind: 'preceding' as const, amount };
+            }),
+            alt(() => {
+              this.CONSUME2(T.Following);
+              return { kind: 'following' as const, amount };
+            }),
           ]);
         },
-      },
+        undefined,
+        true,
+      ),
     ]);
   });
 
   private exprList = this.RULE('exprList', (): AstExpr[] => {
     const out: AstExpr[] = [];
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => out.push(this.SUBRULE(this.expr)) });
+    this.AT_LEAST_ONE_SEP(sep(T.Comma, () => out.push(this.SUBRULE(this.expr))));
     return out;
   });
 
   private identList = this.RULE('identList', (): string[] => {
     const out: string[] = [];
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => out.push(this.SUBRULE(this.identifier)) });
+    this.AT_LEAST_ONE_SEP(sep(T.Comma, () => out.push(this.SUBRULE(this.identifier))));
     return out;
   });
 
