@@ -953,3 +953,30 @@ test('every_aggregate: the final rows of the Arroyo golden', (t) => {
     t.is(bools[1]!.result(accs[columns.length + 1]), want.bool_or_driver);
   }
 });
+
+test('null_aggregates and aggregates: the Arroyo goldens over impulse counters 0..99', (t) => {
+  const value = (c: number) => (c % 3 === 0 ? null : c % 3 === 1 && c % 2 === 0 ? null : c);
+  const fns: [string, DataType[], DataType][] = [
+    ['COUNT', [], BIGINT],
+    ['COUNT', [BIGINT], BIGINT],
+    ['MIN', [BIGINT], BIGINT],
+    ['MAX', [BIGINT], BIGINT],
+    ['SUM', [BIGINT], BIGINT],
+    ['AVG', [BIGINT], DOUBLE],
+  ];
+  const byBucket = [0, 1, 2].map((b) => {
+    const rows: Row[] = [];
+    for (let c = 0; c < 100; c++) if (c % 3 === b) rows.push([value(c)]);
+    return fns.map(([fn, args, type]) => resultOf(make(fn, args, type), rows));
+  });
+  t.deepEqual(byBucket, [
+    [34, 0, null, null, null, null],
+    [33, 17, 1, 97, 833, 49],
+    [33, 33, 2, 98, 1650, 50],
+  ]);
+  const all: Row[] = Array.from({ length: 100 }, (_, c) => [c]);
+  t.deepEqual(
+    fns.slice(2).map(([fn, args, type]) => resultOf(make(fn, args, type), all)),
+    [0, 99, 4950, 49.5],
+  );
+});
