@@ -586,3 +586,28 @@ test('rollback removes participants and meta created after the target version', 
   t.is(reopened.getMeta('plan'), 'one');
   reopened.close();
 });
+
+test('reopening an undo file without undo treats every persisted version as committed', (t) => {
+  const path = join(tempDir(t), 'w.sqlite');
+  const w = Worker.open({ path, undo: true });
+  const q = w.participant('q');
+  q.enqueue('p', 0, [enc('a'), enc('b')]);
+  const inc = q.registerProcessor();
+  const [a] = q.pendingInputs();
+  if (a === undefined) return t.fail();
+  q.step(inc, new StepBuilder().consume(a.lsn).put('t', 'k', 1).build());
+  w.commit();
+  t.is(w.entryCount(), 2, 'with undo the consumed entry waits for the cut');
+  w.close();
+  const plain = Worker.open({ path });
+  t.is(plain.entryCount(), 1);
+  t.deepEqual(
+    plain
+      .participant('q')
+      .pendingInputs()
+      .map((m) => dec(m.body)),
+    ['b'],
+  );
+  t.is(plain.participant('q').get('t', 'k'), 1);
+  plain.close();
+});

@@ -95,7 +95,7 @@ test('OUT entries reach another worker exactly once, across dropped connections'
 test('unauthenticated or wrongly authenticated peers are refused before anything is read', async (t) => {
   const dir = tempDir(t);
   const b = Worker.open({ path: join(dir, 'b.sqlite'), workerId: 'wB' });
-  const tb = await TcpTransport.listen({ worker: b, secret: SECRET });
+  const tb = await TcpTransport.listen({ worker: b, secret: SECRET, authTimeoutMs: 50 });
 
   // 1. A raw client that skips authentication and sends a batch straight away.
   const frames = await rawSession(tb.port, () => [
@@ -109,8 +109,10 @@ test('unauthenticated or wrongly authenticated peers are refused before anything
   ]);
   t.deepEqual(frames2, ['hello']);
   t.is(tb.stats.authFailures, 2);
+  // 3. A client that connects and says nothing is closed after the authentication timeout.
+  t.deepEqual(await rawSession(tb.port, () => []), ['hello']);
 
-  // 3. A real transport with the wrong secret delivers nothing.
+  // 4. A real transport with the wrong secret delivers nothing.
   const a = senderWith(join(dir, 'a.sqlite'), 3);
   const ta = await TcpTransport.listen({
     worker: a,

@@ -178,6 +178,13 @@ export class SqliteLogStore implements LogStore {
     this.undo = opts.undo;
     this.db = openDatabase(opts);
     this.s = prepareAll(this.db);
+    if (!this.undo) {
+      // Opened without undo, every persisted version counts as committed: finish truncations and drop
+      // undo records a previous run with undo left behind.
+      this.db.exec(
+        'BEGIN; DELETE FROM log WHERE lsn IN (SELECT lsn FROM consumed); DELETE FROM consumed; DELETE FROM undo; COMMIT',
+      );
+    }
   }
 
   get inTransaction(): boolean {

@@ -42,6 +42,8 @@ export interface TcpTransportOptions {
   readonly batchSize?: number;
   /** Reconnect backoff in ms (default 10 doubling to 1000). */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /** An incoming connection that has not authenticated after this long is closed (default 5000 ms). */
+  readonly authTimeoutMs?: number;
 }
 
 export interface TransportStats {
@@ -86,8 +88,11 @@ export class TcpTransport {
   private readonly subs: Subscription[] = [];
   private readonly unsubOut: () => void;
   private commitScheduled = false;
+  private readonly authTimeoutMs: number;
   private closed = false;
-  readonly opts: Required<Omit<TcpTransportOptions, 'peers' | 'host' | 'port' | 'worker' | 'secret'>>;
+  readonly opts: Required<
+    Omit<TcpTransportOptions, 'peers' | 'host' | 'port' | 'worker' | 'secret' | 'authTimeoutMs'>
+  >;
 
   private constructor(opts: TcpTransportOptions, server: Server) {
     this.worker = opts.worker;
@@ -97,6 +102,7 @@ export class TcpTransport {
         ? Buffer.from(opts.secret, 'utf8')
         : Buffer.from(opts.secret);
     this.server = server;
+    this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
     this.opts = {
       locate: opts.locate ?? (() => undefined),
       autoCommit: opts.autoCommit ?? true,
@@ -231,7 +237,15 @@ export class TcpTransport {
     const serverNonce = nonce();
     const reader = new FrameReader(MAX_UNAUTHENTICATED_FRAME);
     let peer: string | undefined;
-    socket.on('close', () => this.inbound.delete(socket));
+    // A peer gets a few seconds to authenticate; idle strangers do not keep sockets open.
+    const authTimer = setTimeout(() => {
+      if (peer === undefined) socket.destroy();
+    }, this.authTimeoutMs);
+    authTimer.unref();
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.inbound.delete(socket);
+    });
     socket.on('error', () => socket.destroy());
     socket.write(encodeFrame({ t: 'hello', worker: this.worker.id, nonce: serverNonce }));
     socket.on('data', (chunk: Buffer) => {
