@@ -28,5 +28,5 @@ SELECT
     MAX(counter),
     SUM(counter),
     COUNT(*),
-    AVG(counter)
+    AVG(CAST(counter AS DOUBLE))
 FROM impulse_source;

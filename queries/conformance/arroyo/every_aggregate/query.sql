@@ -22,7 +22,7 @@ CREATE TABLE every_aggregate WITH (
 INSERT INTO every_aggregate
 SELECT
     event_type,
-    round(avg(driver_id), 4) AS avg_driver,
+    round(avg(CAST(driver_id AS DOUBLE)), 4) AS avg_driver,
     bit_and(driver_id) AS bit_and_driver,
     bit_or(driver_id) AS bit_or_driver,
     bit_xor(driver_id) AS bit_xor_driver,

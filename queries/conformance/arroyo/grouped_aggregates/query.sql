@@ -23,6 +23,6 @@ CREATE TABLE impulse_source (
       type = 'sink'
     );
 
-INSERT INTO aggregates SELECT counter % 5, min(counter), max(counter), sum(counter), count(*), avg(counter)
+INSERT INTO aggregates SELECT counter % 5, min(counter), max(counter), sum(counter), count(*), avg(CAST(counter AS DOUBLE))
    FROM impulse_source
 GROUP BY 1

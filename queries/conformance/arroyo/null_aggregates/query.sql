@@ -37,6 +37,6 @@ WITH nullable_values AS (
         END AS "value"
     FROM impulse_source
 )
-SELECT bucket, COUNT(*), COUNT("value"), MIN("value"), MAX("value"), SUM("value"), AVG("value")
+SELECT bucket, COUNT(*), COUNT("value"), MIN("value"), MAX("value"), SUM("value"), AVG(CAST("value" AS DOUBLE))
 FROM nullable_values
 GROUP BY bucket;
