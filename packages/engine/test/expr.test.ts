@@ -800,6 +800,20 @@ test('compileCalc fuses WHERE and SELECT: null for dropped rows, shared columns 
   t.regex(src, /if \(v\d+ !== true\) return null;/);
 });
 
+test('long chains compile flat: 3000 ORs, a CASE of 1000 WHENs, a COALESCE of 500 arguments', (t) => {
+  let or: Expr = b('=', col(0), lit(-1));
+  for (let k = 1; k < 3000; k++) or = b('OR', or, b('=', col(0), lit(k)));
+  const f = compilePredicate(or);
+  t.deepEqual([f([2999]), f([5000]), f([null])], [true, false, false]);
+  const many = caseOf(
+    Array.from({ length: 1000 }, (_, k): [Expr, Expr] => [b('=', col(0), lit(k)), lit(`w${k}`)]),
+    fn('COALESCE', T.str, ...Array.from({ length: 500 }, (_, k) => col(1 + (k % 3), T.str))),
+  );
+  const g = compileExpr(many);
+  t.deepEqual([g([999]), g([-1, null, null, 'x']), g([-1])], ['w999', 'x', null]);
+  t.notRegex(exprToJs(many), /\n {12}/); // never more than a few levels of nesting
+});
+
 test('PROCTIME/NOW use the injected clock; RAND(seed) repeats its sequence, RAND() stays in [0, 1)', (t) => {
   let now = 1000;
   const clock = () => now;

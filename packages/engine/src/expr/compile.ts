@@ -5,11 +5,10 @@
  *
  * Shape of the generated code: every sub-expression is one `const` in evaluation order; lazy forms (AND, OR,
  * CASE, COALESCE, IF) evaluate their later operands inside `if` blocks, so a UDF or a division by zero in an
- * untaken branch never runs. Equal deterministic sub-expressions (same `exprKey`) are evaluated once per
+ * untaken branch never runs. Equal deterministic sub-expressions (same structure) are evaluated once per
  * scope, also across the outputs of a projection.
  */
 import type { Call, Case, Cast, ColumnRef, DataType, Expr, Literal, Span } from '@darq/parser';
-import { exprKey } from '@darq/parser';
 import { PlanError } from '../errors.ts';
 import { type CastFn, castFunction } from './cast.ts';
 import * as fns from './functions.ts';
@@ -130,7 +129,7 @@ function isStructured(t: DataType): boolean {
 }
 
 function where(span: Span): string {
-  return `at line ${span.start.line}, column ${span.start.column}`;
+  return `at ${span.file === undefined ? '' : `${span.file}:`}line ${span.start.line}, column ${span.start.column}`;
 }
 
 function jsLiteral(v: number | string | boolean | null): string {
@@ -211,7 +210,7 @@ class Compiler {
 
   gen(e: Expr, b: Block): Value {
     if (e.kind === 'Literal') return this.genLiteral(e);
-    const key = deterministic(e) ? exprKey(e) : null;
+    const key = shareKey(e);
     if (key !== null) {
       const hit = b.lookup(key);
       if (hit !== undefined) return hit;
@@ -264,23 +263,20 @@ class Compiler {
     return this.emit(b, v.nullable ? `${v.code} == null ? null : ${k}(${v.code})` : `${k}(${v.code})`, true);
   }
 
+  /**
+   * CASE as one labelled block: each WHEN is tested in turn and a match assigns the result and breaks out, so
+   * the code stays flat (no nesting per WHEN) and later WHENs run only when earlier ones did not match.
+   */
   private genCase(e: Case, b: Block): Value {
     const out = this.fresh('r');
     b.lines.push(`let ${out} = null;`);
     const operand = e.operand === undefined ? null : this.gen(e.operand, b);
     const structured = e.operand !== undefined && isStructured(e.operand.type);
     let nullable = e.else === undefined;
-    const branch = (i: number, blk: Block): void => {
-      if (i === e.whens.length) {
-        if (e.else !== undefined) {
-          const v = this.gen(e.else, blk);
-          nullable ||= v.nullable;
-          blk.lines.push(`${out} = ${v.code};`);
-        }
-        return;
-      }
-      const w = e.whens[i]!;
-      const wv = this.gen(w.when, blk);
+    const label = `${out}_case`;
+    const body = new Block(b);
+    for (const w of e.whens) {
+      const wv = this.gen(w.when, body);
       let cond: string;
       if (operand === null) cond = `${wv.code} === true`;
       else {
@@ -288,17 +284,18 @@ class Compiler {
         const checks = [operand, wv].filter((v) => v.nullable).map((v) => `${v.code} != null`);
         cond = [...checks, eq].join(' && ');
       }
-      const then = new Block(blk);
+      const then = new Block(body);
       const rv = this.gen(w.result, then);
       nullable ||= rv.nullable;
-      then.lines.push(`${out} = ${rv.code};`);
-      const other = new Block(blk);
-      branch(i + 1, other);
-      blk.lines.push(
-        `if (${cond}) {\n${then.render('  ')}\n}${other.lines.length ? ` else {\n${other.render('  ')}\n}` : ''}`,
-      );
-    };
-    branch(0, b);
+      then.lines.push(`${out} = ${rv.code};`, `break ${label};`);
+      body.lines.push(`if (${cond}) {\n${then.render('  ')}\n}`);
+    }
+    if (e.else !== undefined) {
+      const v = this.gen(e.else, body);
+      nullable ||= v.nullable;
+      body.lines.push(`${out} = ${v.code};`);
+    }
+    b.lines.push(`${label}: {\n${body.render('  ')}\n}`);
     return { code: out, nullable };
   }
 
@@ -389,25 +386,87 @@ class Compiler {
   }
 }
 
-/** Whether two evaluations on the same row give the same value (no RAND, no UDF): then it may be shared. */
-function deterministic(e: Expr): boolean {
+const shareKeys = new WeakMap<Expr, string | null>();
+
+/**
+ * The key under which a sub-expression's value may be shared (equal keys = equal expressions, spans ignored),
+ * or null when two evaluations may differ (RAND, UDFs). Built bottom-up and cached per node.
+ */
+function shareKey(root: Expr): string | null {
+  const hit = shareKeys.get(root);
+  if (hit !== undefined) return hit;
+  // Post-order without recursion: a WHERE of thousands of ORs must not overflow the stack.
+  const stack: [Expr, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [e, childrenDone] = stack.pop()!;
+    if (shareKeys.has(e)) continue;
+    if (childrenDone) {
+      shareKeys.set(e, computeShareKey(e));
+      continue;
+    }
+    stack.push([e, true]);
+    for (const child of childrenOf(e)) if (!shareKeys.has(child)) stack.push([child, false]);
+  }
+  return shareKeys.get(root) ?? null;
+}
+
+function childrenOf(e: Expr): readonly Expr[] {
   switch (e.kind) {
     case 'ColumnRef':
     case 'Literal':
-      return true;
+      return [];
     case 'Call':
-      return !VOLATILE.has(e.fn) && Object.hasOwn(BUILTINS, e.fn) && e.args.every(deterministic);
+      return e.args;
     case 'Case':
-      return (
-        (e.operand === undefined || deterministic(e.operand)) &&
-        e.whens.every((w) => deterministic(w.when) && deterministic(w.result)) &&
-        (e.else === undefined || deterministic(e.else))
-      );
+      return [
+        ...(e.operand === undefined ? [] : [e.operand]),
+        ...e.whens.flatMap((w) => [w.when, w.result]),
+        ...(e.else === undefined ? [] : [e.else]),
+      ];
     case 'Cast':
-      return deterministic(e.expr);
+      return [e.expr];
     default:
       return assertNever(e);
   }
+}
+
+/** Keys longer than this are not worth sharing (and would make long chains quadratic to compile). */
+const MAX_KEY = 1000;
+
+/** The key of `e` from its children's keys (already computed); null = do not share. */
+function computeShareKey(e: Expr): string | null {
+  const child = (x: Expr) => shareKeys.get(x) ?? null;
+  let k: string | null;
+  switch (e.kind) {
+    case 'ColumnRef':
+      return `$${e.index}`;
+    case 'Literal':
+      k = `${JSON.stringify(e.value)}:${JSON.stringify(e.type)}`;
+      break;
+    case 'Call': {
+      if (VOLATILE.has(e.fn) || !Object.hasOwn(BUILTINS, e.fn)) return null;
+      const args = e.args.map(child);
+      k = args.includes(null) ? null : `${e.fn}(${args.join(',')})`;
+      break;
+    }
+    case 'Case': {
+      const parts = [
+        e.operand === undefined ? '' : child(e.operand),
+        ...e.whens.flatMap((w) => [child(w.when), child(w.result)]),
+        e.else === undefined ? '' : child(e.else),
+      ];
+      k = parts.includes(null) ? null : `CASE(${parts.join('|')})`;
+      break;
+    }
+    case 'Cast': {
+      const inner = child(e.expr);
+      k = inner === null ? null : `CAST(${inner}:${JSON.stringify(e.to)})`;
+      break;
+    }
+    default:
+      return assertNever(e);
+  }
+  return k !== null && k.length <= MAX_KEY ? k : null;
 }
 
 function typeText(t: DataType): string {
@@ -523,11 +582,20 @@ function logic(op: 'AND' | 'OR'): Builtin {
     min: 1,
     max: Infinity,
     gen: (c, e, b) => {
-      let acc = c.gen(e.args[0]!, b);
-      for (let i = 1; i < e.args.length; i++) {
+      // `a AND b AND c` arrives as nested binary calls: flatten them, so a long chain neither recurses deeply
+      // here nor nests in the generated code. Left-to-right order (and so short-circuiting) is kept.
+      const operands: Expr[] = [];
+      const stack: Expr[] = [...e.args].reverse();
+      while (stack.length > 0) {
+        const x = stack.pop()!;
+        if (x.kind === 'Call' && x.fn === op) stack.push(...[...x.args].reverse());
+        else operands.push(x);
+      }
+      let acc = c.gen(operands[0]!, b);
+      for (let i = 1; i < operands.length; i++) {
         const out = c.fresh('r');
         const inner = new Block(b);
-        const next = c.gen(e.args[i]!, inner);
+        const next = c.gen(operands[i]!, inner);
         const nulls = [acc, next].filter((v) => v.nullable).map((v) => `${v.code} == null`);
         const rest = nulls.length === 0 ? other : `${nulls.join(' || ')} ? null : ${other}`;
         inner.lines.push(`${out} = ${next.code} === ${decide} ? ${decide} : ${rest};`);
@@ -642,6 +710,7 @@ function betweenFn(negate: boolean): Builtin {
 }
 
 /** COALESCE: each later argument is evaluated inside the previous `if (r == null)` block, only when needed. */
+/** COALESCE: the first non-NULL argument; each later one is evaluated only while the result is still NULL. */
 function coalesceNested(): Builtin {
   return {
     min: 1,
@@ -650,23 +719,17 @@ function coalesceNested(): Builtin {
       const out = c.fresh('r');
       const first = c.gen(e.args[0]!, b);
       b.lines.push(`let ${out} = ${first.code};`);
-      let nullable = first.nullable;
-      const chain = (i: number, parent: Block): string | null => {
-        if (i >= e.args.length) return null;
-        const inner = new Block(parent);
-        const v = c.gen(e.args[i]!, inner);
-        inner.lines.push(`${out} = ${v.code};`);
+      if (!first.nullable || e.args.length === 1) return { code: out, nullable: first.nullable };
+      const label = `${out}_coalesce`;
+      const body = new Block(b);
+      let nullable = true;
+      for (let i = 1; i < e.args.length && nullable; i++) {
+        body.lines.push(`if (${out} != null) break ${label};`);
+        const v = c.gen(e.args[i]!, body);
+        body.lines.push(`${out} = ${v.code};`);
         nullable = v.nullable;
-        if (v.nullable) {
-          const rest = chain(i + 1, inner);
-          if (rest !== null) inner.lines.push(rest);
-        }
-        return `if (${out} == null) {\n${inner.render('  ')}\n}`;
-      };
-      if (first.nullable) {
-        const s = chain(1, b);
-        if (s !== null) b.lines.push(s);
       }
+      b.lines.push(`${label}: {\n${body.render('  ')}\n}`);
       return { code: out, nullable };
     },
   };
