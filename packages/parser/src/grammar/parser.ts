@@ -177,7 +177,7 @@ export class SqlParser extends EmbeddedActionsParser {
   actionDiagnostics: ParseDiag[] = [];
 
   constructor() {
-    super(T.allTokens, { maxLookahead: 3, errorMessageProvider: messages, recoveryEnabled: false });
+    super(T.allTokens, { maxLookahead: 2, errorMessageProvider: messages, recoveryEnabled: false });
     this.performSelfAnalysis();
   }
 
