@@ -172,6 +172,8 @@ interface Builtin {
 
 class Compiler {
   private readonly constants: Constant[] = [];
+  private readonly prologue: string[] = [];
+  private readonly columns = new Map<number, Value>();
   private counter = 0;
   readonly opts: CompileOptions;
 
@@ -239,11 +241,19 @@ class Compiler {
     return { code: jsLiteral(e.value), nullable: e.value === null };
   }
 
-  private genColumn(e: ColumnRef, b: Block): Value {
+  /**
+   * Columns are read once, at the top of the function (a read has no side effect and costs next to nothing),
+   * so every use anywhere in the expression, in any branch, shares one variable.
+   */
+  private genColumn(e: ColumnRef, _b: Block): Value {
+    const seen = this.columns.get(e.index);
+    if (seen !== undefined) return seen;
     const name = `${e.name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 24)}_${this.counter++}`;
     // `?? null`: a missing field (undefined) is SQL NULL, and outputs never carry undefined.
-    b.lines.push(`const ${name} = row[${e.index}] ?? null;`);
-    return { code: name, nullable: true };
+    this.prologue.push(`const ${name} = row[${e.index}] ?? null;`);
+    const v: Value = { code: name, nullable: true };
+    this.columns.set(e.index, v);
+    return v;
   }
 
   private genCast(e: Cast, b: Block): Value {
@@ -369,6 +379,7 @@ class Compiler {
       "'use strict';",
       ...head,
       'return function compiled(row) {',
+      ...this.prologue.map((l) => `  ${l}`),
       body.render('  '),
       `  return ${result};`,
       '};',
@@ -534,8 +545,11 @@ function division(op: '/' | '%'): Builtin {
     gen: (c, e, b) => {
       const js = op;
       if (bothInteger(e)) {
+        const divisor = literalNumber(e.args[1]!);
         const body = (a: string[]) =>
-          `${a[1]} === 0 ? h.divisionByZero(${JSON.stringify(e.fn)}, ${a[0]}, row) : ` +
+          (divisor !== null && divisor !== 0
+            ? ''
+            : `${a[1]} === 0 ? h.divisionByZero(${JSON.stringify(e.fn)}, ${a[0]}, row) : `) +
           // `(a - a % b) / b` is exact for every safe integer (`%` is exact, the difference a multiple of b),
           // where `Math.trunc(a / b)` can round up near 2^53.
           (op === '/' ? `(${a[0]} - ${a[0]} % ${a[1]}) / ${a[1]} + 0` : `(${a[0]} % ${a[1]}) + 0`);
