@@ -121,6 +121,7 @@ export class Darq {
         }
         for (let i = 0; i < appends.length; i++) {
           const a = appends[i] as StepRequest['appends'][number];
+          if (!(a.body instanceof Uint8Array)) throw this.badBody(a.op);
           const lsn = ctx.allocLsn();
           if (a.op === 'state') {
             store.append(lsn, pid, EntryKind.STATE, null, a.body, version);
@@ -175,6 +176,7 @@ export class Darq {
       );
     }
     if (seq <= this.lastSeq(producerId)) return false;
+    for (const b of bodies) if (!(b instanceof Uint8Array)) throw this.badBody('enqueue');
     const store = this.store;
     const ctx = this.ctx;
     const version = ctx.touch();
@@ -312,6 +314,14 @@ export class Darq {
       this.tableNs.set(table, ns);
     }
     return ns;
+  }
+
+  private badBody(op: string): DarqError {
+    return new DarqError(
+      'DARQ_BAD_BODY',
+      'user',
+      `participant '${this.id}': ${op} bodies must be Uint8Array (encode records with msgpackr or similar first)`,
+    );
   }
 
   private checkLive(): void {

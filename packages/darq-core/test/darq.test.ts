@@ -319,6 +319,24 @@ test('enqueue deduplicates per producer, any number of producers, durably', (t) 
     errorCode(() => q.enqueue('p', 1.5, [])),
     /^DARQ_BAD_SEQ/,
   );
+  t.regex(
+    errorCode(() => q.enqueue('p', 1, ['text' as never])),
+    /^DARQ_BAD_BODY/,
+  );
+  t.is(q.lastSeq('p'), -1, 'a refused enqueue does not advance the mark');
+  const inc = q.registerProcessor();
+  t.regex(
+    errorCode(() =>
+      q.step(
+        inc,
+        new StepBuilder()
+          .self(enc('ok'))
+          .send('x', 42 as never)
+          .build(),
+      ),
+    ),
+    /^DARQ_BAD_BODY/,
+  );
   w.close();
   const again = Worker.open({ path });
   const q2 = again.participant('q');
