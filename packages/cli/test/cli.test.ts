@@ -438,3 +438,57 @@ test('sql: multi-line statements, a SELECT as a table, \\explain, \\q and histor
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('run on a terminal: rows as a table, a live progress line on stderr, Ctrl-C stops after a final commit (tmux)', async (t) => {
+  const dir = tmpdir();
+  fs.copyFileSync(path.join(root, 'queries/tutorial/clicks.jsonl'), path.join(dir, 'clicks.jsonl'));
+  fs.writeFileSync(
+    path.join(dir, 'follow.sql'),
+    CLICKS_SELECT.replace("format = 'jsonl'", "format = 'jsonl', mode = 'tail'"),
+  );
+  const socket = `darq-test-run-${process.pid}`;
+  const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'run').stdout ?? '';
+  const until = async (what: string, ok: (s: string) => boolean): Promise<string> => {
+    const deadline = Date.now() + 5 * 60_000;
+    let s = screen();
+    while (!ok(s) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      s = screen();
+    }
+    t.true(ok(s), `waiting for ${what}; the screen shows:\n${s}`);
+    return s;
+  };
+  try {
+    // remain-on-exit keeps the pane (and the summary line) after darq exits.
+    const started = tmux(
+      'new-session',
+      '-d',
+      '-s',
+      'run',
+      '-x',
+      '150',
+      '-y',
+      '40',
+      '-c',
+      dir,
+      `${process.execPath} ${bin} run follow.sql --state st; echo "exit code $?"; sleep 600`,
+    );
+    t.is(started.status, 0, started.stderr);
+    const live = await until('the progress line', (s) =>
+      /^darq: 16 events in \([\d.]+( k)?\/s\), 6 rows out, version \d+/m.test(s),
+    );
+    t.regex(live, /^│ alice {3}│ \/products\/42 │ 2024-05-01T10:00:48 │$/m);
+    tmux('send-keys', '-t', 'run', 'C-c');
+    const end = await until('the exit code', (s) => /^exit code \d+$/m.test(s));
+    t.regex(
+      end,
+      /^darq: interrupted after a final commit \(resume with the same --state\): 16 events in, 6 rows out/m,
+    );
+    t.regex(end, /^exit code 0$/m);
+    t.regex(end, /^└─+┴─+┴─+┘$/m);
+  } finally {
+    tmux('kill-server');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

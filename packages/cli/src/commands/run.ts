@@ -55,7 +55,6 @@ function intFlag(v: string | undefined, flag: string, min: number): number | und
 
 /** `darq run query.sql`: compiles, plans and runs a script; resumes from --state. */
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<RunSummary> {
-  const program = compileFile(file, io.stderr);
   const persistence = flags.persistence ?? 'process';
   if (persistence !== 'process' && persistence !== 'machine') {
     throw new CliError(EXIT_USAGE, `--persistence expects 'process' or 'machine', got '${persistence}'`);
@@ -81,23 +80,35 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       '--workers > 1 (multi-process runs) is not available yet; run with one worker',
     );
   }
+  // Flags are checked before the SQL: a usage error costs nothing and touches nothing.
+  const parallelism = intFlag(flags.parallelism, '--parallelism', 1) ?? 1;
+  const inputs = pairs(flags.input, '--input');
+  const outputs = pairs(flags.output, '--output');
+  const checkpointIntervalMs = intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
+  const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
+  const program = compileFile(file, io.stderr);
   const temporaryState = flags.state === undefined;
   const stateDir = flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-'));
-  const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
-  const printer = new RowPrinter(format, io.stdout);
+  const showProgress = io.isTty && !flags.quiet;
+  // On a terminal the progress line shares the screen with the rows: clear it, print, draw it again.
+  let statusLine = '';
+  const printer = new RowPrinter(format, (text) => {
+    if (!statusLine) return io.stdout(text);
+    io.stderr('\r\x1b[2K');
+    io.stdout(text);
+    io.stderr(statusLine);
+  });
   let job: Job;
   try {
     job = await Job.create(program, {
       stateDir,
       baseDir: path.dirname(path.resolve(file)),
-      parallelism: intFlag(flags.parallelism, '--parallelism', 1) ?? 1,
-      inputs: pairs(flags.input, '--input'),
-      outputs: pairs(flags.output, '--output'),
+      parallelism,
+      inputs,
+      outputs,
       speculative: flags.speculative,
       persistence,
-      ...(flags.checkpointInterval !== undefined
-        ? { checkpointIntervalMs: intFlag(flags.checkpointInterval, '--checkpoint-interval', 0)! }
-        : {}),
+      ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
       ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
       ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
       stdout: (text) => printer.write(text),
@@ -117,7 +128,6 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
-  const showProgress = io.isTty && !flags.quiet;
   let summary: RunSummary;
   try {
     summary = await job.run({
@@ -126,7 +136,9 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
         ? {
             onProgress: (p: Progress) => {
               metrics?.update(p);
-              if (showProgress) io.stderr(`\r\x1b[2K${progressLine(p)}`);
+              if (!showProgress) return;
+              statusLine = progressLine(p);
+              io.stderr(`\r\x1b[2K${statusLine}`);
             },
           }
         : {}),
@@ -141,6 +153,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     if (showProgress) io.stderr('\r\x1b[2K');
+    statusLine = '';
     await metrics?.close();
   }
   if (!flags.quiet) io.stderr(`${summaryLine(summary, temporaryState ? undefined : stateDir)}\n`);
