@@ -140,7 +140,15 @@ export function createAggregator(
   const base = { name: call.name, fn };
   return distinct
     ? distinctAggregator(base, kernel, x, packed || args.length < 2 ? undefined : y, filter)
-    : plainAggregator(base, kernel, x, y, filter, retractable);
+    : plainAggregator(
+        base,
+        kernel,
+        packed ? 1 : (Math.min(args.length, 2) as 0 | 1 | 2),
+        x,
+        y,
+        filter,
+        retractable,
+      );
 }
 
 type Reader = (row: Row) => unknown;
@@ -155,6 +163,7 @@ function argReader(args: readonly Reader[], packed: boolean, i: number): Reader 
 function plainAggregator(
   base: { name: string; fn: string },
   k: Kernel<unknown>,
+  arity: 0 | 1 | 2,
   x: Reader,
   y: Reader,
   filter: ((row: Row) => boolean) | undefined,
@@ -169,28 +178,48 @@ function plainAggregator(
         `UDAF module, or aggregate an append-only input.`,
     );
   }
-  if (filter === undefined) {
-    return {
-      ...base,
-      retractable,
-      mergeable: k.mergeable,
-      init: k.init,
-      add: (acc, row) => k.add(acc, x(row), y(row)),
-      retract: (acc, row) => k.retract(acc, x(row), y(row)),
-      merge: k.merge,
-      result: k.result,
-    };
-  }
+  const { add, retract } = rowFunctions(k, arity, x, y, filter);
   return {
     ...base,
     retractable,
     mergeable: k.mergeable,
     init: k.init,
-    add: (acc, row) => (filter(row) === true ? k.add(acc, x(row), y(row)) : acc),
-    retract: (acc, row) => (filter(row) === true ? k.retract(acc, x(row), y(row)) : acc),
+    add,
+    retract,
     merge: k.merge,
     result: k.result,
   };
+}
+
+type RowStep = (acc: unknown, row: Row) => unknown;
+
+/**
+ * The per-row `add` and `retract` of one aggregator, generated as fresh functions. Closures made from one
+ * shared function literal share V8's type feedback, so their calls to `x` and to the kernel would see every
+ * aggregator of the job and stay megamorphic (never inlined); a function of its own sees exactly one
+ * argument reader and one kernel, which V8 inlines. The generated text is fixed: no user input enters it.
+ */
+function rowFunctions(
+  k: Kernel<unknown>,
+  arity: 0 | 1 | 2,
+  x: Reader,
+  y: Reader,
+  filter: ((row: Row) => boolean) | undefined,
+): { add: RowStep; retract: RowStep } {
+  const args = arity === 0 ? '' : arity === 1 ? ', x(row)' : ', x(row), y(row)';
+  const step = (fn: string) =>
+    filter === undefined
+      ? `function (acc, row) { return ${fn}(acc${args}); }`
+      : `function (acc, row) { return f(row) === true ? ${fn}(acc${args}) : acc; }`;
+  const make = new Function(
+    'k',
+    'x',
+    'y',
+    'f',
+    `'use strict'; const kadd = k.add; const kretract = k.retract;
+    return { add: ${step('kadd')}, retract: ${step('kretract')} };`,
+  ) as (k: Kernel<unknown>, x: Reader, y: Reader, f: unknown) => { add: RowStep; retract: RowStep };
+  return make(k, x, y, filter);
 }
 
 /**
