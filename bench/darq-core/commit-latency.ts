@@ -4,6 +4,9 @@
  *   - darq: `worker.commit()`, WAL checkpoints run by the worker off the hot path (after a commit, on a timer);
  *   - bare SQLite, same insert + COMMIT, WAL with automatic checkpoints off (pure fsync commit);
  *   - bare SQLite with SQLite's default automatic checkpoint (what makes the p99 tail).
+ * And the latency a producer sees until its input is durable (enqueue → persisted$), at 50 k records/s
+ * arriving as 50-record entries every 1 ms, for two version policies: a 5 ms timer, and group commit
+ * (close the version as soon as the previous commit finished while work is pending).
  *
  *   node --import tsx bench/darq-core/commit-latency.ts [seconds]   → bench/results/darq-core-commit.json
  */
@@ -56,6 +59,41 @@ async function bare(dir: string, name: string, autocheckpoint: boolean) {
   return percentiles(samples);
 }
 
+async function committedLatency(dir: string, policy: 'timer' | 'group') {
+  const w = Worker.open({
+    path: join(dir, `policy-${policy}.sqlite`),
+    persistence: 'machine',
+    walCheckpointMs: 20,
+  });
+  const q = w.participant('input');
+  const small = makeBatches(4, 50).map((b) => packr.pack(b));
+  const waiting: number[] = [];
+  const samples: number[] = [];
+  w.persisted$.subscribe(() => {
+    const now = performance.now();
+    for (const t of waiting) samples.push(now - t);
+    waiting.length = 0;
+  });
+  let scheduled = false;
+  const timer = policy === 'timer' ? setInterval(() => w.commit(), INTERVAL_MS) : undefined;
+  const arrivals = SECONDS * 1000;
+  for (let i = 0; i < arrivals; i++) {
+    waiting.push(performance.now());
+    q.enqueue('loader', i, [small[i % small.length] as Uint8Array]);
+    if (policy === 'group' && !scheduled) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        w.commit();
+      });
+    }
+    await sleep(1);
+  }
+  if (timer !== undefined) clearInterval(timer);
+  w.close();
+  return percentiles(samples);
+}
+
 const dir = scratch('commit');
 const result = {
   benchmark: 'darq-core commit latency at 50 k records/s, machine persistence',
@@ -66,6 +104,8 @@ const result = {
   darqCommit: await darq(dir),
   baselineBareSqliteFsyncCommit: await bare(dir, 'bare', false),
   baselineBareSqliteAutoCheckpoint: await bare(dir, 'bare-auto', true),
+  enqueueToDurableTimer5ms: await committedLatency(dir, 'timer'),
+  enqueueToDurableGroupCommit: await committedLatency(dir, 'group'),
 };
 console.log(JSON.stringify(result, null, 2));
 writeResult('commit', result);
