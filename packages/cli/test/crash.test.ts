@@ -46,6 +46,8 @@ test(`SIGKILL at a random moment after the first committed output, then resume: 
     `searches=${trace}`,
     '--output',
     `region_counts=${out}`,
+    '--output',
+    `anomalies=${out}.anomalies`,
     '--state',
     state,
     '--checkpoint-interval',

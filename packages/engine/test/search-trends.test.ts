@@ -17,7 +17,7 @@ function tmp(): string {
 }
 
 /** A plain loop computing what the query means: the reference the engine is checked against. */
-function reference(trace: string): string {
+function reference(trace: string): { counts: string; anomalies: string } {
   const counts = new Map<number, Map<number, number>>();
   for (const line of fs.readFileSync(trace, 'utf8').split('\n')) {
     if (!line) continue;
@@ -30,23 +30,41 @@ function reference(trace: string): string {
     m.set(r, (m.get(r) ?? 0) + 1);
   }
   let out = '';
+  const chains = new Map<number, number>();
+  const alerts: { w: number; r: number; line: string }[] = [];
   for (const w of [...counts.keys()].sort((a, b) => a - b)) {
     const m = counts.get(w)!;
     for (const r of [...m.keys()].sort((a, b) => a - b)) {
-      out += `${JSON.stringify({ region: r, window_start: formatTimestamp(w), window_end: formatTimestamp(w + 500), searches: m.get(r) })}\n`;
+      const row = {
+        region: r,
+        window_start: formatTimestamp(w),
+        window_end: formatTimestamp(w + 500),
+        searches: m.get(r)!,
+      };
+      out += `${JSON.stringify(row)}\n`;
+      // The paper's detector: h = h * 31 + count (32-bit), from 17; an anomaly when h % 256 = 0.
+      const chain = (Math.imul(chains.get(r) ?? 17, 31) + row.searches) | 0;
+      chains.set(r, chain);
+      if (chain % 256 === 0) alerts.push({ w, r, line: `${JSON.stringify({ ...row, chain })}\n` });
     }
   }
-  return out;
+  return { counts: out, anomalies: alerts.map((a) => a.line).join('') };
 }
 
-async function runQuery(trace: string, out: string, state: string, extra: Record<string, unknown> = {}) {
+async function runQuery(
+  trace: string,
+  out: string,
+  state: string,
+  extra: Record<string, unknown> = {},
+  anomalies = `${out}.anomalies`,
+) {
   const { program, diagnostics } = compile(fs.readFileSync(sqlFile, 'utf8'), { file: sqlFile });
   if (!program) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   const job = await Job.create(program, {
     stateDir: state,
     baseDir: path.dirname(sqlFile),
     inputs: { searches: trace },
-    outputs: { region_counts: out },
+    outputs: { region_counts: out, anomalies },
     ...extra,
   });
   return job.run();
@@ -59,11 +77,16 @@ test('search-trends.sql matches its committed golden output and a hand-written r
   const out = path.join(dir, 'out.jsonl');
   const summary = await runQuery(trace, out, path.join(dir, 'state'));
   const actual = fs.readFileSync(out, 'utf8');
-  t.is(actual, reference(trace));
+  const ref = reference(trace);
+  t.is(actual, ref.counts);
+  t.is(fs.readFileSync(`${out}.anomalies`, 'utf8'), ref.anomalies);
   if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(goldenFile, actual);
   t.is(actual, fs.readFileSync(goldenFile, 'utf8'));
   t.is(summary.eventsIn, GOLDEN_TRACE.events);
-  t.is(summary.rowsOut, actual.split('\n').filter(Boolean).length);
+  t.is(
+    summary.rowsOut,
+    actual.split('\n').filter(Boolean).length + ref.anomalies.split('\n').filter(Boolean).length,
+  );
   t.is(summary.badRecords, 0);
 });
 
@@ -134,9 +157,30 @@ test('a state dir of another query is refused with a clear message', async (t) =
   const { program } = compile(fs.readFileSync(sqlFile, 'utf8').replace("'500'", "'250'"), { file: sqlFile });
   const job = await Job.create(program!, {
     stateDir: state,
+    baseDir: path.dirname(sqlFile),
     inputs: { searches: trace },
-    outputs: { region_counts: path.join(dir, 'b.jsonl') },
+    outputs: { region_counts: path.join(dir, 'b.jsonl'), anomalies: path.join(dir, 'b2.jsonl') },
   });
   const err = await t.throwsAsync(() => job.run());
   t.regex(err!.message, /belongs to a different query/);
+});
+
+test("the paper's detector: a per-region hash chain over window counts flags a count that makes it a multiple of 256", async (t) => {
+  const dir = tmp();
+  const trace = path.join(dir, 'searches.jsonl');
+  // Region of 10.0.0.1 is 11 mod 8 = 3. First window: 241 searches → 17 * 31 + 241 = 768 = 3 * 256: an anomaly.
+  // Second window: 5 searches → 768 * 31 + 5, not a multiple of 256.
+  const lines: string[] = [];
+  for (let i = 0; i < 241; i++)
+    lines.push(JSON.stringify({ term: 'fever a', user_id: i, ip: '10.0.0.1', ts: i }));
+  for (let i = 0; i < 5; i++)
+    lines.push(JSON.stringify({ term: 'fever b', user_id: i, ip: '10.0.0.1', ts: 600 + i }));
+  fs.writeFileSync(trace, `${lines.join('\n')}\n`);
+  const out = path.join(dir, 'out.jsonl');
+  await runQuery(trace, out, path.join(dir, 'state'));
+  t.is(
+    fs.readFileSync(`${out}.anomalies`, 'utf8'),
+    `${JSON.stringify({ region: 3, window_start: formatTimestamp(0), window_end: formatTimestamp(500), searches: 241, chain: 768 })}\n`,
+  );
+  t.is(reference(trace).anomalies, fs.readFileSync(`${out}.anomalies`, 'utf8'));
 });

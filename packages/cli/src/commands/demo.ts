@@ -26,7 +26,12 @@ export async function demoCommand(flags: { events?: string; dir?: string }, io: 
   );
   await runCommand(
     sql,
-    { state, input: [`searches=${trace}`], output: [`region_counts=${out}`], speculative: true },
+    {
+      state,
+      input: [`searches=${trace}`],
+      output: [`region_counts=${out}`, `anomalies=${path.join(dir, 'anomalies.jsonl')}`],
+      speculative: true,
+    },
     { ...io, isTty: false },
   );
   const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean);

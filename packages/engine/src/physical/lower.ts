@@ -1,18 +1,20 @@
-import type {
-  AggCall,
-  Expr,
-  Field,
-  LogicalNode,
-  PlannedStatement,
-  Program,
-  Schema,
-  SinkDef,
-  SourceDef,
+import {
+  type AggCall,
+  type Expr,
+  type Field,
+  inputsOf,
+  type LogicalNode,
+  type PlannedStatement,
+  type Program,
+  type Schema,
+  type SinkDef,
+  type SourceDef,
 } from '@darq/parser';
 import { type Aggregator, createAggregator, type UdafModule } from '../aggregates/index.ts';
 import { PlanError } from '../errors.ts';
 import { type CompileOptions, compileExpr, compilePredicate, compileProjection } from '../expr/index.ts';
 import { CalcOperator } from '../operators/calc.ts';
+import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import type { Row } from '../runtime/batch.ts';
@@ -30,6 +32,8 @@ export interface LowerOptions {
 interface Cursor {
   readonly stage: StageSpec;
   readonly schema: Schema;
+  /** The stage also feeds another consumer: stateless operators must not be fused into it. */
+  readonly shared?: boolean;
 }
 
 export const DEAD_LETTER_STAGE = 'deadletter';
@@ -79,6 +83,7 @@ export class Lowerer {
   }
 
   lowerAll(statements: readonly PlannedStatement[], selectSink: SinkDef | undefined): JobGraph {
+    for (const s of statements) if (s.kind !== 'Explain') this.countUses(s.plan);
     for (const s of statements) {
       if (s.kind === 'Insert') this.lowerInsert(this.sinkDef(s.sink), s.plan);
       else if (s.kind === 'Select') {
@@ -173,7 +178,44 @@ export class Lowerer {
     return `op${this.opCount++}`;
   }
 
+  /** A view used twice is one subplan: lowered once, its stage feeding every consumer. */
+  private readonly memo = new Map<string, Cursor>();
+  private readonly uses = new Map<string, number>();
+
+  private static keyOf(node: LogicalNode): string {
+    return JSON.stringify(node, (k, v) => (k === 'span' ? undefined : v));
+  }
+
+  /** Counts how many consumers each subplan has (a shared subplan's insides are counted once). */
+  private countUses(node: LogicalNode): void {
+    const key = Lowerer.keyOf(node);
+    const n = (this.uses.get(key) ?? 0) + 1;
+    this.uses.set(key, n);
+    if (n === 1) for (const i of inputsOf(node)) this.countUses(i);
+  }
+
   private lower(node: LogicalNode): Cursor {
+    const key = Lowerer.keyOf(node);
+    const hit = this.memo.get(key);
+    if (hit) return hit;
+    const c = this.lowerNode(node);
+    if ((this.uses.get(key) ?? 0) < 2) return c;
+    const shared: Cursor = { ...c, shared: true };
+    this.memo.set(key, shared);
+    return shared;
+  }
+
+  /** A cursor that operators may be fused into: behind a shared stage, a new stage. */
+  private fusable(c: Cursor): Cursor {
+    if (!c.shared) return c;
+    const stage = this.newStage('operator');
+    stage.inputs.push({ from: c.stage.id, port: 0 });
+    stage.schema = c.schema;
+    stage.changelog = c.stage.changelog;
+    return { stage, schema: c.schema };
+  }
+
+  private lowerNode(node: LogicalNode): Cursor {
     switch (node.kind) {
       case 'Scan': {
         const def = this.sourceDef(node.source);
@@ -182,7 +224,7 @@ export class Lowerer {
         return { stage, schema: node.schema };
       }
       case 'Filter': {
-        const c = this.lower(node.input);
+        const c = this.fusable(this.lower(node.input));
         const pred = compilePredicate(node.predicate, this.compileOpts);
         const id = this.nextOpId();
         this.push(c.stage, {
@@ -194,7 +236,7 @@ export class Lowerer {
         return { stage: c.stage, schema: node.schema };
       }
       case 'Project': {
-        const c = this.lower(node.input);
+        const c = this.fusable(this.lower(node.input));
         if (isIdentity(node.exprs, c.schema)) {
           c.stage.schema = node.schema;
           return { stage: c.stage, schema: node.schema };
@@ -254,13 +296,56 @@ export class Lowerer {
         stage.schema = node.schema;
         return { stage, schema: node.schema };
       }
+      case 'OverAggregate': {
+        const c = this.lower(node.input);
+        const order = node.orderBy[0];
+        if (!order || node.orderBy.length > 1) {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `OVER (line ${node.span.start.line}): ORDER BY exactly one time attribute (event time or PROCTIME())`,
+          );
+        }
+        const field = c.schema.fields[order.column]!;
+        const keys = node.partitionBy.map((i) => c.schema.fields[i]!);
+        const keyCols = node.partitionBy;
+        const keyOf = (row: Row) => keyCols.map((i) => row[i]);
+        const aggCalls = node.aggs;
+        const makeAggs = () => aggCalls.map((a) => this.aggregator(a));
+        makeAggs();
+        const stage = this.newStage('operator', {
+          parallelism: keyCols.length > 0 ? this.opts.parallelism : 1,
+        });
+        stage.inputs.push({
+          from: c.stage.id,
+          port: 0,
+          ...(keyCols.length > 0
+            ? {
+                key: keyCols.length === 1 ? (row: Row) => row[keyCols[0]!] : keyOf,
+                keyDescription: `hash(${keys.map((k) => k.name).join(', ')})`,
+              }
+            : {}),
+        });
+        const id = this.nextOpId();
+        const lower = node.frame.lower;
+        const label = `OverAggregate(${node.frame.mode} ${lower.kind === 'unbounded' ? 'UNBOUNDED' : lower.kind === 'current' ? 'CURRENT ROW' : lower.amount} PRECEDING, ORDER BY ${field.name})`;
+        const eventTime = field.timeAttribute === 'event';
+        const frame = node.frame;
+        this.push(stage, {
+          id,
+          name: label,
+          state: 'frame accumulators and pending rows per partition',
+          create: () =>
+            new OverAggregateOperator(id, label, keyOf, order.column, eventTime, frame, makeAggs()),
+        });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
       case 'Values':
       case 'WindowTvf':
       case 'Aggregate':
       case 'Join':
       case 'TopN':
       case 'Deduplicate':
-      case 'OverAggregate':
       case 'Unnest':
       case 'Distinct':
       case 'Limit':
