@@ -90,14 +90,24 @@ export class JavaSplittableRandom {
   nextInt(): number {
     this.advance();
     // mix32: z ^= z >>> 33; z *= C3; z ^= z >>> 28; return high32(z * C4)
-    let zh = this.s[0]!;
-    let zl = (this.s[1]! ^ (zh >>> 1)) >>> 0;
-    mul64(zh, zl, 0x62a9d9ed, 0x799705f5);
-    zh = M[0]!;
-    zl = M[1]!;
-    zl = (zl ^ ((zl >>> 28) | (zh << 4))) >>> 0;
-    zh = (zh ^ (zh >>> 28)) >>> 0;
-    return mul64High(zh, zl, 0xcb24d0a5, 0xc88c35b3);
+    const zh = this.s[0]!;
+    const zl = (this.s[1]! ^ (zh >>> 1)) >>> 0;
+    // mul64(zh:zl, 0x62a9d9ed799705f5) inlined, so the product stays in registers.
+    const p1 = zl * 0x7997;
+    const t = zl * 0x05f5 + (p1 & 0xffff) * 65536;
+    const lo = t >>> 0;
+    const hi =
+      (((t / TWO_32) >>> 0) +
+        ((p1 / 65536) >>> 0) +
+        Math.imul(zh, 0x799705f5) +
+        Math.imul(zl, 0x62a9d9ed)) >>>
+      0;
+    return mul64High(
+      (hi ^ (hi >>> 28)) >>> 0,
+      (lo ^ ((lo >>> 28) | (hi << 4))) >>> 0,
+      0xcb24d0a5,
+      0xc88c35b3,
+    );
   }
 
   /** mix64 of the next seed, left in M[0]:M[1]. */
