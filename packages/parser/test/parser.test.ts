@@ -6,18 +6,20 @@ import {
   CODES,
   compile,
   explain,
+  type FunctionRegistry,
   formatDiagnostic,
   type LogicalNode,
   type Program,
   parse,
+  typeToString,
   type WindowAggregate,
 } from '../src/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 
-function ok(sql: string, file?: string): Program {
-  const r = compile(sql, file === undefined ? {} : { file });
+function ok(sql: string, file?: string, functions?: FunctionRegistry): Program {
+  const r = compile(sql, { ...(file === undefined ? {} : { file }), ...(functions ? { functions } : {}) });
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !r.program)
     throw new Error(errors.map((d) => formatDiagnostic(d, sql)).join('\n') || 'no program');
@@ -254,5 +256,45 @@ test('NEXMark plans: window join, Top-N, dedup, interval join, lookup join', (t)
   t.regex(
     explain(interval),
     /variant=interval keys=\[id#0=id#0\] interval=ts#1 in \[ts#1 \+ -1min, \+ 2min\]/,
+  );
+});
+
+test('types follow Flink: decimal arithmetic, integer AVG, COUNT, CASE, UDF signatures', (t) => {
+  const types = (file: string): string[] => {
+    const p = ok(readFileSync(join(root, 'queries/nexmark', file), 'utf8'));
+    const st = p.statements[0]!;
+    if (st.kind !== 'Insert') throw new Error('expected an INSERT');
+    return st.plan.schema.fields.map((f) => `${f.name} ${typeToString(f.type)}`);
+  };
+  t.deepEqual(types('q1.sql'), [
+    'auction BIGINT',
+    'bidder BIGINT',
+    'price DECIMAL(23, 3)',
+    'dateTime TIMESTAMP(3)',
+    'extra VARCHAR',
+  ]);
+  t.deepEqual(types('q4.sql'), ['id BIGINT', 'final BIGINT']);
+  t.deepEqual(types('q14.sql').slice(3), [
+    'bidTimeType VARCHAR',
+    'dateTime TIMESTAMP(3)',
+    'extra VARCHAR',
+    'c_counts BIGINT',
+  ]);
+  t.true(
+    types('q15.sql')
+      .slice(1)
+      .every((c) => c.endsWith(' BIGINT')),
+  );
+  const p = ok(
+    `CREATE SOURCE s (a INT, b DOUBLE, c DECIMAL(10, 2), d VARCHAR) WITH (connector = 'file');
+     SELECT a + 1 AS i, a + b AS dbl, c * 2 AS dec, a / 2 AS q, CAST(d AS BIGINT) AS n, a || d AS s, f(d) AS u FROM s`,
+    undefined,
+    { f: { params: [{ kind: 'VARCHAR' }], returns: { kind: 'BOOLEAN' } } },
+  );
+  const st = p.statements[0]!;
+  if (st.kind !== 'Select') throw new Error('expected a SELECT');
+  t.deepEqual(
+    st.plan.schema.fields.map((f) => `${f.name} ${typeToString(f.type)}`),
+    ['i INT', 'dbl DOUBLE', 'dec DECIMAL(21, 2)', 'q INT', 'n BIGINT', 's VARCHAR', 'u BOOLEAN'],
   );
 });

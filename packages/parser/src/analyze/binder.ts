@@ -11,6 +11,7 @@ import {
   type Field,
   INT,
   INTERVAL,
+  isExactNumeric,
   isNumeric,
   TIMESTAMP3,
   typeToString,
@@ -553,9 +554,14 @@ export function bindBinary(op: string, l: Expr, r: Expr, span: Span): Expr {
             : undefined,
         );
       const t = arithmeticType(op, l.type, r.type);
-      return call(op, [coerce(l, t), coerce(r, t)], t, span);
+      return call(op, [arithmeticOperand(l, t), arithmeticOperand(r, t)], t, span);
     }
   }
+}
+
+/** Exact operands of a DECIMAL result stay as they are (the precision rule already accounts for them). */
+function arithmeticOperand(e: Expr, t: DataType): Expr {
+  return t.kind === 'DECIMAL' && isExactNumeric(e.type) ? e : coerce(e, t);
 }
 
 function castHint(a: DataType, b: DataType): string | undefined {

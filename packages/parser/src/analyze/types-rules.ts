@@ -93,7 +93,8 @@ export function arithmeticType(op: string, a: DataType, b: DataType): DataType {
     const y = asDecimal(b);
     switch (op) {
       case '*':
-        return decimal(Math.min(38, x.p + y.p), Math.min(38, x.s + y.s));
+        // Flink: DECIMAL(p1 + p2 + 1, s1 + s2); 0.908 * BIGINT → DECIMAL(23, 3)
+        return decimal(Math.min(38, x.p + y.p + 1), Math.min(38, x.s + y.s));
       case '/': {
         const s = Math.max(6, x.s + y.p + 1);
         return decimal(Math.min(38, x.p - x.s + y.s + s), Math.min(s, 38));
