@@ -293,7 +293,7 @@ function bind(ctx: BindContext, ast: AstExpr): Expr {
       }
       const { index, rest } = resolveColumn(ctx.scope, ast.parts, span);
       const col = ctx.scope[index]!;
-      let e: Expr = { kind: 'ColumnRef', index, name: col.name, type: col.field.type, span };
+      let e: Expr = { kind: 'ColumnRef', index, name: col.field.name, type: col.field.type, span };
       for (const f of rest) e = rowField(e, f, span);
       return e;
     }
@@ -644,6 +644,46 @@ export function walkAst(e: AstExpr, f: (e: AstExpr) => void): void {
       return;
     default:
       return;
+  }
+}
+
+/** Rebuilds an expression top-down: `f` returns a replacement for a node, or undefined to descend. */
+export function mapAst(e: AstExpr, f: (e: AstExpr) => AstExpr | undefined): AstExpr {
+  const r = f(e);
+  if (r) return r;
+  const m = (x: AstExpr): AstExpr => mapAst(x, f);
+  switch (e.kind) {
+    case 'Unary':
+      return { ...e, operand: m(e.operand) };
+    case 'Binary':
+      return { ...e, left: m(e.left), right: m(e.right) };
+    case 'FuncCall':
+      return { ...e, args: e.args.map(m), ...(e.filter ? { filter: m(e.filter) } : {}) };
+    case 'CaseExpr':
+      return {
+        ...e,
+        ...(e.operand ? { operand: m(e.operand) } : {}),
+        whens: e.whens.map((w) => ({ when: m(w.when), result: m(w.result) })),
+        ...(e.else ? { else: m(e.else) } : {}),
+      };
+    case 'CastExpr':
+    case 'ExtractExpr':
+    case 'TimeUnitCall':
+    case 'FieldAccess':
+    case 'IsExpr':
+      return { ...e, expr: m(e.expr) } as AstExpr;
+    case 'InExpr':
+      return { ...e, expr: m(e.expr), list: e.list.map(m) };
+    case 'BetweenExpr':
+      return { ...e, expr: m(e.expr), low: m(e.low), high: m(e.high) };
+    case 'LikeExpr':
+      return { ...e, expr: m(e.expr), pattern: m(e.pattern) };
+    case 'Subscript':
+      return { ...e, expr: m(e.expr), index: m(e.index) };
+    case 'ArrayCtor':
+      return { ...e, items: e.items.map(m) };
+    default:
+      return e;
   }
 }
 

@@ -45,6 +45,7 @@ import {
   type CallCollector,
   containsAggregate,
   containsOver,
+  mapAst,
   OVER_PLACEHOLDER,
   placeholder,
   requireBoolean,
@@ -75,6 +76,9 @@ const EMPTY_ENV: Env = { ctes: new Map() };
 interface Planned {
   readonly node: LogicalNode;
 }
+
+/** Prefix of hidden scope columns (legacy window bounds): no SQL identifier can name them. */
+const HIDDEN = '\u0000';
 
 function scopeOf(node: LogicalNode, qualifier?: string): ScopeColumn[] {
   return node.schema.fields.map((f) =>
@@ -829,8 +833,9 @@ export class Planner {
 
   // ------------------------------------------------------------------ SELECT
 
-  private select(s: SelectCore, env: Env): LogicalNode {
-    const rel: Rel = s.from
+  private select(sel: SelectCore, env: Env): LogicalNode {
+    let s = sel;
+    let rel: Rel = s.from
       ? this.relation(s.from, env)
       : {
           node: { kind: 'Values', rows: [[]], schema: { fields: [] }, changelog: 'append', span: s.span },
@@ -839,6 +844,7 @@ export class Planner {
     const scope = rel.scope;
     const udfs = this.udfs;
     let where: Expr | undefined;
+    // (a legacy group window below replaces rel by a window TVF over it: the WHERE indices stay valid)
     if (s.where) {
       if (containsOver(s.where))
         fail(
@@ -850,13 +856,16 @@ export class Planner {
       where = bindExpr(s.where, { scope, udfs, clause: 'WHERE' });
       requireBoolean(where, 'WHERE');
     }
+    const legacy = this.legacyWindow(s, rel);
+    if (legacy) ({ select: s, rel } = legacy);
     // select items: stars expand to columns, UNNEST(x) items become an Unnest node
     type Item = { ast?: AstExpr; direct?: Expr; name: string; span: Span };
     const items: Item[] = [];
     s.items.forEach((it, i) => {
       if (it.kind === 'Star') {
-        const cols = scope.flatMap((c, j) =>
-          it.qualifier === undefined || lower(c.qualifier ?? '') === lower(it.qualifier)
+        const cols = rel.scope.flatMap((c, j) =>
+          !c.name.startsWith(HIDDEN) &&
+          (it.qualifier === undefined || lower(c.qualifier ?? '') === lower(it.qualifier))
             ? [[c, j] as const]
             : [],
         );
@@ -880,7 +889,7 @@ export class Planner {
             : it.expr.kind === 'FieldAccess'
               ? it.expr.field
               : `EXPR$${i}`);
-        items.push({ ast: it.expr, name, span: it.span });
+        items.push({ ast: it.expr, name: name.startsWith(HIDDEN) ? `EXPR$${i}` : name, span: it.span });
       }
     });
     const isAgg =
@@ -928,6 +937,106 @@ export class Planner {
     );
     if (s.distinct) node = mkDistinct(node, s.span);
     return node;
+  }
+
+  /**
+   * Flink's legacy group windows: `GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)` (also HOP(ts, slide, size) and
+   * SESSION(ts, gap)) with TUMBLE_START/_END/_ROWTIME(…) in the select list are planned as the window TVF
+   * form: the relation becomes a WindowTvf with hidden window columns, the group key becomes
+   * window_start, window_end, and the auxiliary functions read those columns.
+   */
+  private legacyWindow(s: SelectCore, rel: Rel): { select: SelectCore; rel: Rel } | undefined {
+    const i = s.groupBy.findIndex(
+      (g) => g.kind === 'FuncCall' && ['TUMBLE', 'HOP', 'SESSION'].includes(g.name),
+    );
+    if (i < 0) return undefined;
+    const call = s.groupBy[i] as FuncCall;
+    if (rel.tvf)
+      fail(
+        'E505',
+        `GROUP BY ${call.name}(…) over a window TVF: group by window_start, window_end`,
+        call.span,
+      );
+    const want = call.name === 'HOP' ? 3 : 2;
+    if (call.args.length !== want)
+      fail(
+        'E502',
+        `${call.name}(time, ${call.name === 'HOP' ? 'slide, size' : call.name === 'SESSION' ? 'gap' : 'size'}) takes ${want} arguments`,
+        call.span,
+      );
+    const time = bindExpr(call.args[0]!, { scope: rel.scope, udfs: this.udfs, clause: 'GROUP BY' });
+    if (time.kind !== 'ColumnRef' || !rel.node.schema.fields[time.index]?.timeAttribute)
+      fail(
+        'E501',
+        `${call.name}(…) needs a time attribute column as its first argument`,
+        call.args[0]!.span,
+        'declare WATERMARK FOR … on the source',
+      );
+    if (rel.node.changelog === 'updating') fail('E503', `${call.name} needs an append-only input`, call.span);
+    const ms = call.args.slice(1).map((a) => {
+      const e = bindExpr(a, { scope: [], udfs: this.udfs, clause: call.name });
+      if (e.kind !== 'Literal' || e.type.kind !== 'INTERVAL' || typeof e.value !== 'number' || e.value <= 0)
+        fail(
+          'E502',
+          `${call.name} lengths are positive INTERVAL literals`,
+          a.span,
+          "e.g. INTERVAL '10' SECOND",
+        );
+      return e.value;
+    });
+    let partitionBy: number[] | undefined;
+    if (call.name === 'SESSION') {
+      // sessions are per group key
+      partitionBy = s.groupBy
+        .filter((_, j) => j !== i)
+        .map((g) => {
+          const e = bindExpr(g, { scope: rel.scope, udfs: this.udfs, clause: 'GROUP BY' });
+          if (e.kind !== 'ColumnRef') fail('E505', 'a SESSION window groups by plain columns', g.span);
+          return e.index;
+        });
+    }
+    const spec: WindowSpec =
+      call.name === 'TUMBLE'
+        ? { kind: 'TUMBLE', timeColumn: time.index, sizeMs: ms[0]! }
+        : call.name === 'HOP'
+          ? { kind: 'HOP', timeColumn: time.index, slideMs: ms[0]!, sizeMs: ms[1]! }
+          : { kind: 'SESSION', timeColumn: time.index, gapMs: ms[0]!, partitionBy: partitionBy ?? [] };
+    const node = mkWindowTvf(rel.node, spec, call.span);
+    const n = rel.node.schema.fields.length;
+    const hidden = ['window_start', 'window_end', 'window_time'].map((w, k) => ({
+      name: `${HIDDEN}${w}`,
+      field: node.schema.fields[n + k]!,
+    }));
+    const ref = (w: string): AstExpr => ({ kind: 'Identifier', parts: [`${HIDDEN}${w}`], span: call.span });
+    const aux: Record<string, string> = {
+      START: 'window_start',
+      END: 'window_end',
+      ROWTIME: 'window_time',
+      PROCTIME: 'window_time',
+    };
+    const rewrite = (e: AstExpr): AstExpr =>
+      mapAst(e, (x) => {
+        if (x.kind !== 'FuncCall') return undefined;
+        const m = /^(TUMBLE|HOP|SESSION)_(START|END|ROWTIME|PROCTIME)$/.exec(x.name);
+        if (!m) return undefined;
+        if (m[1] !== call.name) fail('E505', `${x.name} does not match GROUP BY ${call.name}(…)`, x.span);
+        return { ...ref(aux[m[2]!]!), span: x.span };
+      });
+    const groupBy = [
+      ...s.groupBy.slice(0, i),
+      ref('window_start'),
+      ref('window_end'),
+      ...s.groupBy.slice(i + 1),
+    ];
+    return {
+      select: {
+        ...s,
+        items: s.items.map((it) => (it.kind === 'ExprItem' ? { ...it, expr: rewrite(it.expr) } : it)),
+        groupBy,
+        ...(s.having ? { having: rewrite(s.having) } : {}),
+      },
+      rel: { node, scope: [...rel.scope, ...hidden], tvf: { input: rel.node, spec } },
+    };
   }
 
   /** OVER (…) calls in a non-aggregate select list → OverAggregate nodes (one per distinct window). */
