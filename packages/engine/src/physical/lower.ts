@@ -266,10 +266,8 @@ export class Lowerer {
         const aggCalls = node.aggs;
         const makeAggs = () => aggCalls.map((a) => this.aggregator(a));
         makeAggs(); // fail at plan time, not per participant
-        const stage = this.newStage('operator', {
-          parallelism: node.groupKeys.length > 0 ? this.opts.parallelism : 1,
-        });
-        stage.inputs.push(this.edge(c.stage, node.groupKeys));
+        const parallelism = node.groupKeys.length > 0 ? this.opts.parallelism : 1;
+        const stage = this.statefulStage(c, parallelism, () => this.edge(c.stage, node.groupKeys));
         const id = this.nextOpId();
         const label = `WindowAggregate(${windowLabel(node)})`;
         const win = node.window;
@@ -312,10 +310,7 @@ export class Lowerer {
         const aggCalls = node.aggs;
         const makeAggs = () => aggCalls.map((a) => this.aggregator(a));
         makeAggs();
-        const stage = this.newStage('operator', {
-          parallelism: keyCols.length > 0 ? this.opts.parallelism : 1,
-        });
-        stage.inputs.push({
+        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
           from: c.stage.id,
           port: 0,
           ...(keyCols.length > 0
@@ -324,7 +319,7 @@ export class Lowerer {
                 keyDescription: `hash(${keys.map((k) => k.name).join(', ')})`,
               }
             : {}),
-        });
+        }));
         const id = this.nextOpId();
         const lower = node.frame.lower;
         const label = `OverAggregate(${node.frame.mode} ${lower.kind === 'unbounded' ? 'UNBOUNDED' : lower.kind === 'current' ? 'CURRENT ROW' : lower.amount} PRECEDING, ORDER BY ${field.name})`;
@@ -358,6 +353,19 @@ export class Lowerer {
         throw new PlanError('UNSUPPORTED', `unknown plan node ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * The stage a stateful operator runs in. With one participant on both sides there is no shuffle, so it is
+   * fused into its input's stage (a source, its filters and a window aggregate become one participant, and
+   * the filtered rows are never logged); otherwise a new stage behind a hash-partitioned edge.
+   */
+  private statefulStage(c: Cursor, parallelism: number, edge: () => EdgeSpec): StageSpec {
+    if (parallelism === 1 && !c.shared && c.stage.parallelism === 1 && c.stage.kind !== 'sink')
+      return c.stage;
+    const stage = this.newStage('operator', { parallelism });
+    stage.inputs.push(edge());
+    return stage;
   }
 
   private lateSinkStage(name: string, schema: Schema): StageSpec {
