@@ -172,6 +172,7 @@ export async function sqlCommand(flags: SqlFlags, io: Io): Promise<void> {
   if (terminal) io.stdout('darq sql: statements end with ;  \\help for help, \\q to quit\n');
   let buffer = '';
   const prompt = () => {
+    if (!terminal) return;
     rl.setPrompt(buffer ? ' ...> ' : 'darq> ');
     rl.prompt();
   };
