@@ -742,6 +742,8 @@ test('UDFs: looked up at compile time, NULLs passed through, failures name the f
   // Upper-case spelling in the plan still finds the lower-case registration.
   t.is(compileExpr(s('REGION', lit('1.2.3.4')), { udfs })([]), 'r-1');
 
+  // EXPLAIN shows the code without the UDF's module loaded.
+  t.regex(exprToJs(s('region', col(0, T.str))), /const k0 = k\[0\]; \/\/ UDF region/);
   const unknown = t.throws(() => compileExpr(s('regoin', col(0, T.str)), { udfs }), {
     instanceOf: PlanError,
   });

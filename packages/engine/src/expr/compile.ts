@@ -177,8 +177,12 @@ class Compiler {
   private counter = 0;
   readonly opts: CompileOptions;
 
-  constructor(opts: CompileOptions) {
+  /** For exprToJs: an unregistered UDF becomes a placeholder instead of an error (EXPLAIN needs no code). */
+  readonly sourceOnly: boolean;
+
+  constructor(opts: CompileOptions, sourceOnly = false) {
     this.opts = opts;
+    this.sourceOnly = sourceOnly;
   }
 
   fresh(prefix = 'v'): string {
@@ -330,7 +334,12 @@ class Compiler {
   private genUdf(e: Call, b: Block): Value {
     const udfs = this.opts.udfs ?? {};
     const name = Object.hasOwn(udfs, e.fn) ? e.fn : e.fn.toLowerCase();
-    const f = Object.hasOwn(udfs, name) ? udfs[name] : undefined;
+    let f = Object.hasOwn(udfs, name) ? udfs[name] : undefined;
+    if (typeof f !== 'function' && this.sourceOnly) {
+      f = () => {
+        throw new Error(`UDF ${name} is not registered`);
+      };
+    }
     if (typeof f !== 'function') {
       const known = Object.keys(udfs);
       throw new PlanError(
@@ -1191,9 +1200,12 @@ export function compileProjection(es: readonly Expr[], opts: CompileOptions = {}
   return c.build(c.source(es, (vs) => `[${vs.map((v) => v.code).join(', ')}]`));
 }
 
-/** The JavaScript source generated for an expression (for EXPLAIN and debugging); constants are `kN`. */
+/**
+ * The JavaScript source generated for an expression (for EXPLAIN and debugging); constants are `kN`. UDFs need
+ * not be registered: an unknown one appears as a constant like any other.
+ */
 export function exprToJs(e: Expr, opts: CompileOptions = {}): string {
-  return new Compiler(opts).source([e], ([v]) => v!.code);
+  return new Compiler(opts, true).source([e], ([v]) => v!.code);
 }
 
 /**
@@ -1212,12 +1224,12 @@ export function compileCalc(
 
 /** The JavaScript source of `compileCalc(predicate, es)` (for EXPLAIN and debugging). */
 export function calcToJs(predicate: Expr, es: readonly Expr[], opts: CompileOptions = {}): string {
-  return new Compiler(opts).calcSource(predicate, es);
+  return new Compiler(opts, true).calcSource(predicate, es);
 }
 
 /** The JavaScript source of `compileProjection(es)` (for EXPLAIN and debugging). */
 export function projectionToJs(es: readonly Expr[], opts: CompileOptions = {}): string {
-  return new Compiler(opts).source(es, (vs) => `[${vs.map((v) => v.code).join(', ')}]`);
+  return new Compiler(opts, true).source(es, (vs) => `[${vs.map((v) => v.code).join(', ')}]`);
 }
 
 /** The canonical names of the built-in functions the compiler knows. */
