@@ -5,6 +5,7 @@ import test from 'ava';
 import { pack, unpack } from 'msgpackr';
 import {
   type Aggregator,
+  aggregatorList,
   builtinAggregateNames,
   createAggregator,
   type Row,
@@ -980,3 +981,44 @@ test('null_aggregates and aggregates: the Arroyo goldens over impulse counters 0
     [0, 99, 4950, 49.5],
   );
 });
+
+testProp(
+  'aggregatorList updates every aggregate of a group like the aggregators one by one',
+  [fc.array(fc.tuple(int, dbl, str)), fc.array(fc.tuple(int, dbl, str))],
+  (t, a, b) => {
+    const aggs = [
+      make('COUNT', [], BIGINT, { retractable: true }),
+      make('SUM', [BIGINT], BIGINT, { retractable: true }),
+      createAggregator(aggCall('MAX', [DOUBLE], DOUBLE), [(r) => r[1]], undefined, undefined, {
+        retractable: true,
+      }),
+      createAggregator(
+        aggCall('LISTAGG', [VARCHAR], VARCHAR, true),
+        [(r) => r[2]],
+        (r) => r[0] !== null,
+        undefined,
+        {
+          retractable: true,
+        },
+      ),
+    ];
+    const list = aggregatorList(aggs);
+    t.is(list.aggregators, aggs);
+    const one = (rows: readonly Row[]) => {
+      const accs = list.init();
+      for (const r of rows) list.add(accs, r);
+      return accs;
+    };
+    const separately = (rows: readonly Row[]) => aggs.map((g) => resultOf(g, rows));
+    t.deepEqual(list.results(one([...a, ...b])), separately([...a, ...b]));
+    const merged = one(a);
+    const accsB = one(b);
+    const before = JSON.stringify(accsB);
+    list.merge(merged, accsB);
+    t.is(JSON.stringify(accsB), before);
+    t.deepEqual(list.results(merged), separately([...a, ...b]));
+    for (const r of b) list.retract(merged, r);
+    t.deepEqual(list.results(merged), separately(a));
+    t.deepEqual(aggregatorList([]).results(aggregatorList([]).init()), []);
+  },
+);
