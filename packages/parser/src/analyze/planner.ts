@@ -45,6 +45,7 @@ import {
   type CallCollector,
   containsAggregate,
   containsOver,
+  isAggregateName,
   mapAst,
   OVER_PLACEHOLDER,
   placeholder,
@@ -1106,6 +1107,13 @@ export class Planner {
           g = groups.length - 1;
         }
         let agg: AggCall;
+        if (!RANKING.has(call.name) && !isAggregateName(call.name, udfs))
+          fail(
+            'E404',
+            `${call.name}(…) OVER: ${call.name} is not an aggregate or ranking function`,
+            call.span,
+            'OVER applies to ROW_NUMBER, RANK, DENSE_RANK and aggregates such as SUM or COUNT',
+          );
         if (RANKING.has(call.name)) {
           if (call.args.length > 0) fail('E302', `${call.name}() takes no arguments`, call.span);
           agg = {
