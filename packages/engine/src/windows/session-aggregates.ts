@@ -1,4 +1,4 @@
-import type { Aggregator, Row } from '../aggregates/index.ts';
+import { type Aggregator, type AggregatorList, aggregatorList, type Row } from '../aggregates/index.ts';
 import { PlanError } from '../errors.ts';
 import { SessionMerger, type SessionSnapshot } from './index.ts';
 
@@ -43,11 +43,13 @@ export class SessionAggregates {
   private readonly dirty = new Set<string>();
   /** Min-heap of [end, key string]; entries go stale when sessions grow or merge, and are skipped then. */
   private readonly heap: [number, string][] = [];
+  private readonly list: AggregatorList;
 
   constructor(
     readonly gap: number,
-    private readonly aggs: readonly Aggregator[],
+    aggs: readonly Aggregator[],
   ) {
+    this.list = aggregatorList(aggs);
     new SessionMerger(gap); // validates the gap
     for (const a of aggs) {
       if (!a.mergeable) {
@@ -67,19 +69,18 @@ export class SessionAggregates {
       st = { key, merger: new SessionMerger(this.gap), accs: new Map() };
       this.keys.set(ks, st);
     }
-    const aggs = this.aggs;
+    const list = this.list;
     const s = st.merger.add(t);
     let accs = st.accs.get(s.id);
     if (accs === undefined) {
-      accs = aggs.map((a) => a.init());
+      accs = list.init();
       st.accs.set(s.id, accs);
     }
     for (const id of s.absorbed) {
-      const other = st.accs.get(id)!;
-      for (let i = 0; i < aggs.length; i++) accs[i] = aggs[i]!.merge(accs[i], other[i]);
+      list.merge(accs, st.accs.get(id)!);
       st.accs.delete(id);
     }
-    for (let i = 0; i < aggs.length; i++) accs[i] = aggs[i]!.add(accs[i], row);
+    list.add(accs, row);
     if (s.created || s.absorbed.length > 0 || s.end === t + this.gap) this.push(s.end, ks);
     this.dirty.add(ks);
   }
@@ -102,7 +103,7 @@ export class SessionAggregates {
           key: st.key,
           start: s.start,
           end: s.end,
-          values: this.aggs.map((a, i) => a.result(accs[i])),
+          values: this.list.results(accs),
         });
       }
       if (st.merger.size === 0) this.keys.delete(ks);
