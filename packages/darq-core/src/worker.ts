@@ -20,6 +20,13 @@ export interface WorkerOptions {
   undo?: boolean;
   /** Delay after a commit before the WAL is checkpointed off the hot path (ms, default 50; 0 = never). */
   walCheckpointMs?: number;
+  /**
+   * With 'machine' persistence: `commit()` returns as soon as the version is written, and the fsync runs
+   * in Node's thread pool while work goes on; `persisted$` emits the version once the fsync completed
+   * (the cut follows). A kill -9 loses nothing either way; a power loss only loses versions that
+   * `persisted$` has not emitted yet. Default false (the fsync happens inside `commit()`).
+   */
+  syncInBackground?: boolean;
 }
 
 const PARTICIPANTS_NS = 'P';
@@ -57,7 +64,12 @@ export class Worker {
   private readonly darqs = new Map<ParticipantId, Darq>();
   private outListeners: Array<(darq: Darq) => void> = [];
   private persistedVersion: number;
+  /** Last version closed by a COMMIT; equals persistedVersion unless a background fsync is pending. */
+  private closedVersion: number;
   private cutVersion: number;
+  private readonly background: boolean;
+  private syncing = false;
+  private syncAgain = false;
   private nextLsn: number;
   private nextPid: number;
   private dirty = false;
@@ -77,6 +89,8 @@ export class Worker {
     this.rolledBack$ = this.rolledBackSubject.asObservable();
     this.committed$ = this.committedSubject.asObservable();
     this.persistedVersion = store.getCounter('persisted') ?? 0;
+    this.closedVersion = this.persistedVersion;
+    this.background = opts.syncInBackground === true && opts.persistence === 'machine';
     this.cutVersion = this.undo ? (store.getCounter('cut') ?? 0) : this.persistedVersion;
     this.nextLsn = Math.max(store.getCounter('next_lsn') ?? 1, store.maxLsn() + 1);
     this.nextPid = store.getCounter('next_pid') ?? 1;
@@ -115,7 +129,13 @@ export class Worker {
         `Worker.open(${opts.path}): persistence must be 'process' or 'machine' (got '${String(persistence)}')`,
       );
     }
-    return new Worker(new SqliteLogStore({ path: opts.path, undo: opts.undo ?? false, persistence }), opts);
+    const background = opts.syncInBackground === true && persistence === 'machine';
+    const store = new SqliteLogStore({
+      path: opts.path,
+      undo: opts.undo ?? false,
+      persistence: background ? 'process' : persistence,
+    });
+    return new Worker(store, { ...opts, persistence });
   }
 
   /** @internal Opens a worker over any {@link LogStore} (the in-memory store in tests). */
@@ -125,7 +145,7 @@ export class Worker {
 
   /** The open version: steps go into it; it becomes durable at the next `commit()`. */
   get version(): Version {
-    return (this.persistedVersion + 1) as Version;
+    return (this.closedVersion + 1) as Version;
   }
 
   /** The last durable version (0 before the first commit). */
@@ -188,22 +208,62 @@ export class Worker {
 
   /**
    * Closes the open version with one SQLite COMMIT (an fsync with 'machine' persistence) and opens the next.
-   * Returns the version just made durable; when nothing changed it only returns the last durable version.
+   * Returns the version just made durable; when nothing changed it only returns the last one. With
+   * `syncInBackground` it returns the version just closed, which is durable once `persisted$` emits it.
    */
   commit(): Version {
     this.checkOpen();
-    if (!this.dirty) return this.persistedVersion as Version;
-    const v = this.persistedVersion + 1;
+    if (!this.dirty) return this.closedVersion as Version;
+    const v = this.closedVersion + 1;
     this.store.setCounter('persisted', v);
     this.store.setCounter('next_lsn', this.nextLsn);
     this.store.commit();
     this.dirty = false;
+    this.closedVersion = v;
+    this.afterCommit();
+    if (this.background) this.requestSync();
+    else this.markDurable(v);
+    return v as Version;
+  }
+
+  private markDurable(v: number): void {
+    if (v <= this.persistedVersion) return;
     this.persistedVersion = v;
     if (!this.undo) this.cutVersion = v;
-    this.afterCommit();
     this.persistedSubject.next(v as Version);
     if (!this.undo) this.committedSubject.next(v as Version);
-    return v as Version;
+  }
+
+  /** One fsync in flight at a time; versions closed meanwhile ride on the next one. */
+  private requestSync(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    const target = this.closedVersion;
+    this.store.sync((err) => {
+      this.syncing = false;
+      if (this.closed) return;
+      if (err !== undefined) {
+        this.persistedSubject.error(
+          new DarqError(
+            'DARQ_SYNC_FAILED',
+            'external',
+            `fsync of worker file ${this.path} failed: ${err.message}`,
+            {
+              cause: err,
+            },
+          ),
+        );
+        return;
+      }
+      this.markDurable(target);
+      if (this.syncAgain) {
+        this.syncAgain = false;
+        this.requestSync();
+      }
+    });
   }
 
   /**
@@ -243,12 +303,12 @@ export class Worker {
         `worker ${this.path} was opened without undo records; open it with { undo: true } to roll back`,
       );
     }
-    if (v < this.cutVersion || v > this.persistedVersion + 1) {
+    if (v < this.cutVersion || v > this.closedVersion + 1) {
       throw new DarqError(
         'DARQ_BAD_ROLLBACK',
         'internal',
         `worker ${this.path}: cannot roll back to version ${v}; allowed are ${this.cutVersion} (the cut) ` +
-          `to ${this.persistedVersion + 1} (the open version)`,
+          `to ${this.closedVersion + 1} (the open version)`,
       );
     }
     this.touch();
@@ -288,6 +348,10 @@ export class Worker {
   close(): void {
     if (this.closed) return;
     this.commit();
+    if (this.background && this.closedVersion > this.persistedVersion) {
+      this.store.syncNow();
+      this.markDurable(this.closedVersion);
+    }
     if (this.walTimer !== undefined) clearTimeout(this.walTimer);
     this.walTimer = undefined;
     this.store.checkpoint();
@@ -319,7 +383,7 @@ export class Worker {
       this.store.begin();
       this.dirty = true;
     }
-    return this.persistedVersion + 1;
+    return this.closedVersion + 1;
   }
 
   private afterCommit(): void {

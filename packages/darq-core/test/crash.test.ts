@@ -20,11 +20,20 @@ interface Committed {
 }
 
 /** Runs the child until it has printed `lines` commit lines, then SIGKILLs it; returns what it printed. */
-function runAndKill(path: string, lines: number, every: number): Promise<{ last?: Committed; inc: number }> {
+function runAndKill(
+  path: string,
+  lines: number,
+  every: number,
+  persistence: string,
+): Promise<{ last?: Committed; inc: number }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, path, String(every)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', CHILD, path, String(every), persistence],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.on('data', (d) => {
       stderr += String(d);
@@ -88,6 +97,7 @@ function checkRecovered(
 
 test('SIGKILL at random points: committed work survives, uncommitted work vanishes, incarnation never lowers', async (t) => {
   const kills = LONG ? 200 : 20;
+  t.timeout(LONG ? 4 * 3600_000 : 15 * 60_000); // child start-up dominates; a loaded machine needs slack
   const path = join(tempDir(t, true), 'crash.sqlite');
   const every = 7;
   let prevInc = 0;
@@ -95,7 +105,9 @@ test('SIGKILL at random points: committed work survives, uncommitted work vanish
   let reportedAhead = 0;
   const rand = fc.sample(fc.integer({ min: 1, max: 40 }), { numRuns: kills, seed: 42 });
   for (let k = 0; k < kills; k++) {
-    const { last, inc } = await runAndKill(path, rand[k] ?? 1, every);
+    // Alternate persistence levels over the same file: every mode must recover what the others wrote.
+    const mode = ['process', 'machine-bg', 'machine'][k % 3] as string;
+    const { last, inc } = await runAndKill(path, rand[k] ?? 1, every, mode);
     t.true(inc > prevInc, `run ${k}: incarnation ${inc} after ${prevInc}`);
     prevInc = checkRecovered(path, every, last, inc);
     if (last !== undefined) reportedAhead++;
@@ -149,6 +161,7 @@ test('the counter example has exactly-once effects when killed with SIGKILL agai
   const path = join(tempDir(t), 'counter.sqlite');
   const n = 600;
   const kills = LONG ? 50 : 5;
+  t.timeout(LONG ? 3600_000 : 10 * 60_000);
   const at = fc.sample(fc.integer({ min: 1, max: 12 }), { numRuns: kills, seed: 7 });
   let outcome: 'killed' | 'done' = 'killed';
   for (let k = 0; k < kills && outcome === 'killed'; k++) outcome = await runExample(path, n, at[k]);

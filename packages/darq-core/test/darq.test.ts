@@ -629,3 +629,43 @@ test('reopening an undo file without undo treats every persisted version as comm
   t.is(plain.participant('q').get('t', 'k'), 1);
   plain.close();
 });
+
+test('syncInBackground: commit returns at once, persisted$ follows the fsync, close makes all durable', async (t) => {
+  const path = join(tempDir(t, true), 'bg.sqlite');
+  const w = Worker.open({ path, persistence: 'machine', syncInBackground: true });
+  const seen: Version[] = [];
+  w.persisted$.subscribe((v) => seen.push(v));
+  const q = w.participant('q');
+  q.enqueue('p', 0, [enc('a')]);
+  const v1 = w.commit();
+  t.is(w.version, (v1 + 1) as Version, 'the next version opens at once');
+  q.enqueue('p', 1, [enc('b')]);
+  const v2 = w.commit();
+  t.true(w.persisted < v2, 'not durable before the fsync completed');
+  t.regex(
+    errorCode(() => w.markCommitted(v2)),
+    /^DARQ_COMMIT_AHEAD/,
+  );
+  await new Promise<void>((resolve) => {
+    const sub = w.persisted$.subscribe((v) => {
+      if (v >= v2) {
+        sub.unsubscribe();
+        resolve();
+      }
+    });
+  });
+  t.is(w.persisted, v2);
+  t.deepEqual(seen.at(-1), v2);
+  q.enqueue('p', 2, [enc('c')]);
+  w.close();
+  t.true((seen.at(-1) ?? 0) > v2, 'close commits and syncs the last version');
+  const again = Worker.open({ path });
+  t.deepEqual(
+    again
+      .participant('q')
+      .pendingInputs()
+      .map((m) => dec(m.body)),
+    ['a', 'b', 'c'],
+  );
+  again.close();
+});

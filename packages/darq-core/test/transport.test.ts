@@ -182,6 +182,7 @@ test('a receiver process killed with SIGKILL mid-stream still ends with every me
   const dir = tempDir(t, true);
   const n = 3000;
   const kills = process.env.DARQ_LONG === '1' ? 20 : 3;
+  t.timeout(10 * 60_000);
   const a = senderWith(join(dir, 'a.sqlite'), n);
   const bPath = join(dir, 'b.sqlite');
   let rx = await startReceiver(bPath);

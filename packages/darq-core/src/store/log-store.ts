@@ -73,6 +73,10 @@ export interface LogStore {
   rollbackTo(version: number): void;
   /** Forgets undo records of versions ≤ `cut` and drops entries consumed or acknowledged in them. */
   truncate(cut: number): void;
+  /** Makes every committed transaction durable on the device, in the background (fsync of the WAL). */
+  sync(done: (err?: Error) => void): void;
+  /** The same, synchronously. */
+  syncNow(): void;
   /** Moves WAL content into the database file (SQLite); cheap no-op elsewhere. */
   checkpoint(): void;
   close(): void;

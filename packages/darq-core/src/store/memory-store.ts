@@ -242,6 +242,12 @@ export class MemoryLogStore implements LogStore {
 
   checkpoint(): void {}
 
+  sync(done: (err?: Error) => void): void {
+    queueMicrotask(() => done());
+  }
+
+  syncNow(): void {}
+
   /** Commits; the memory stays, so a new worker over this store "reopens" it. */
   close(): void {
     this.commit();

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DarqError } from '../errors.ts';
@@ -172,6 +172,7 @@ export class SqliteLogStore implements LogStore {
   private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepareAll>;
   private savepointDepth = 0;
+  private walDescriptor: number | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     this.path = resolve(opts.path);
@@ -202,6 +203,7 @@ export class SqliteLogStore implements LogStore {
   abandon(): void {
     // Closing with a transaction open rolls it back, exactly what a crash leaves behind.
     if (this.db.open) this.db.close();
+    this.closeWalFd();
   }
 
   atomically<T>(fn: () => T): T {
@@ -362,11 +364,32 @@ export class SqliteLogStore implements LogStore {
     if (!this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
+  // fsync flushes the file's inode whatever descriptor asks, so our own descriptor of the WAL makes
+  // SQLite's writes durable; SQLite keeps the WAL file while the connection is open.
+  private walFd(): number {
+    this.walDescriptor ??= openSync(`${this.path}-wal`, 'r');
+    return this.walDescriptor;
+  }
+
+  sync(done: (err?: Error) => void): void {
+    fsync(this.walFd(), (err) => done(err ?? undefined));
+  }
+
+  syncNow(): void {
+    fsyncSync(this.walFd());
+  }
+
   close(): void {
     if (this.db.open) {
       this.commit();
       this.db.close();
     }
+    this.closeWalFd();
+  }
+
+  private closeWalFd(): void {
+    if (this.walDescriptor !== undefined) closeSync(this.walDescriptor);
+    this.walDescriptor = undefined;
   }
 }
 
