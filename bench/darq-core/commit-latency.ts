@@ -106,6 +106,7 @@ const result = {
   baselineBareSqliteAutoCheckpoint: await bare(dir, 'bare-auto', true),
   enqueueToDurableTimer5ms: await committedLatency(dir, 'timer'),
   enqueueToDurableGroupCommit: await committedLatency(dir, 'group'),
+  enqueueToDurableTimer5msSyncInBackground: await committedLatency(dir, 'timer', true),
 };
 console.log(JSON.stringify(result, null, 2));
 writeResult('commit', result);

@@ -4,6 +4,7 @@
  * (fsync per commit), a version closed every 5 ms. Side by side in the same run:
  *   - codec only: the same decode + encode with no storage (the CPU floor of this loop);
  *   - raw better-sqlite3: appending the same encoded batches, one row each, same pragmas and commit cadence.
+ * The darq loop runs twice: fsync inside commit(), and `syncInBackground` (fsync in the thread pool).
  *
  *   node --import tsx bench/darq-core/step-throughput.ts [entries]   → bench/results/darq-core-step.json
  */
@@ -18,8 +19,14 @@ const ROUNDS = 3;
 const packr = new Packr({ useRecords: true });
 const pool = makeBatches(32, RECORDS).map((b) => packr.pack(b));
 
-function darqRound(dir: string, round: number): number {
-  const w = Worker.open({ path: join(dir, `step-${round}.sqlite`), persistence: 'machine' });
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function darqRound(dir: string, round: number, background: boolean): Promise<number> {
+  const w = Worker.open({
+    path: join(dir, `step-${round}-${background}.sqlite`),
+    persistence: 'machine',
+    syncInBackground: background,
+  });
   const q = w.participant('op');
   for (let i = 0; i < ENTRIES; i++) q.enqueue('gen', i, [pool[i % pool.length] as Uint8Array]);
   w.commit();
@@ -39,6 +46,7 @@ function darqRound(dir: string, round: number): number {
         throw new Error('step failed');
       }
       steps++;
+      if (steps % 16 === 0) await yieldNow();
       const now = performance.now();
       if (now - lastCommit >= COMMIT_MS) {
         w.commit();
@@ -46,7 +54,9 @@ function darqRound(dir: string, round: number): number {
       }
     }
   }
-  w.commit();
+  const last = w.commit();
+  // Timed until the last version is durable (with background sync, when persisted$ reaches it).
+  while (w.persisted < last) await yieldNow();
   const secs = (performance.now() - t0) / 1000;
   w.close();
   return (steps * RECORDS) / secs;
@@ -92,11 +102,13 @@ function rawRound(dir: string, round: number): number {
 
 const dir = scratch('step');
 const darq: number[] = [];
+const darqBg: number[] = [];
 const codec: number[] = [];
 const raw: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   codec.push(codecRound());
-  darq.push(darqRound(dir, r));
+  darq.push(await darqRound(dir, r, false));
+  darqBg.push(await darqRound(dir, r, true));
   raw.push(rawRound(dir, r));
 }
 const result = {
@@ -109,6 +121,7 @@ const result = {
   bytesPerEntry: pool[0]?.length,
   rounds: ROUNDS,
   darqStep: { recordsPerSec: Math.round(median(darq)), all: darq.map(Math.round) },
+  darqStepSyncInBackground: { recordsPerSec: Math.round(median(darqBg)), all: darqBg.map(Math.round) },
   baselineCodecOnly: { recordsPerSec: Math.round(median(codec)), all: codec.map(Math.round) },
   baselineRawSqliteAppend: { recordsPerSec: Math.round(median(raw)), all: raw.map(Math.round) },
   goalRecordsPerSec: 1_500_000,
