@@ -59,11 +59,12 @@ async function bare(dir: string, name: string, autocheckpoint: boolean) {
   return percentiles(samples);
 }
 
-async function committedLatency(dir: string, policy: 'timer' | 'group') {
+async function committedLatency(dir: string, policy: 'timer' | 'group', background = false) {
   const w = Worker.open({
-    path: join(dir, `policy-${policy}.sqlite`),
+    path: join(dir, `policy-${policy}-${background}.sqlite`),
     persistence: 'machine',
     walCheckpointMs: 20,
+    syncInBackground: background,
   });
   const q = w.participant('input');
   const small = makeBatches(4, 50).map((b) => packr.pack(b));
