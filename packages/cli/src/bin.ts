@@ -133,6 +133,11 @@ program
   .option('--update', 'rewrite the expected files with the actual output')
   .option('--filter <text>', 'only the .sql files whose path contains this text')
   .option('--timeout <seconds>', 'fail a case that runs longer than this', '300')
+  .option(
+    '--modes <list>',
+    'ways to run each case, all against the same expected files: straight, frequent (a commit as soon as the previous one finished), killed (SIGKILL once output is committed, then resume)',
+    'straight',
+  )
   .addHelpText(
     'after',
     `
@@ -144,7 +149,8 @@ Rows compare as multisets of JSON values (line and key order ignored). Outputs g
 
 Examples:
   $ darq test queries/tutorial
-  $ darq test queries/tutorial --filter sliding --update`,
+  $ darq test queries/tutorial --filter sliding --update
+  $ darq test queries/tutorial --modes straight,frequent,killed`,
   )
   .action(async (dir: string, flags) => {
     const { testCommand } = await import('./commands/test.ts');

@@ -328,7 +328,8 @@ test('test: passes, a readable diff on mismatch, -- fail: headers, --update rewr
     '{"b":"z","a":3}\n{"a":2,"b":"y"}\n',
     'equal rows are not rewritten',
   );
-  const again = await darq(['test', '.'], dir);
+  // Each case straight, with a commit as soon as the previous one finished, and SIGKILLed then resumed.
+  const again = await darq(['test', '.', '--modes', 'straight,frequent,killed'], dir);
   t.is(again.code, 0, `${again.stdout}${again.stderr}`);
   t.regex(again.stdout, /darq test: 3 passed, 0 failed/);
   fs.rmSync(dir, { recursive: true, force: true });

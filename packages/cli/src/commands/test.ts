@@ -1,6 +1,8 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Job } from '@darq/engine';
 import { compile, formatDiagnostic, type Program } from '@darq/parser';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
@@ -10,6 +12,8 @@ export interface TestFlags {
   update?: boolean;
   filter?: string;
   timeout?: string;
+  /** Comma-separated: straight, frequent, killed. */
+  modes?: string;
 }
 
 /** One output of a case: the expected file and what the run produced. */
@@ -130,8 +134,76 @@ function outputsOf(program: Program): { sinks: string[]; select: boolean } {
   return { sinks: [...sinks], select };
 }
 
-/** Runs one golden case in-process; state and outputs go to a temporary directory. */
-export async function runCase(file: string, flags: TestFlags): Promise<CaseResult> {
+export const TEST_MODES = ['straight', 'frequent', 'killed'] as const;
+export type TestMode = (typeof TEST_MODES)[number];
+
+const bin = fileURLToPath(new URL('../../bin/darq.js', import.meta.url));
+
+function exited(p: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  p.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => p.on('close', (code) => resolve({ code, stderr })));
+}
+
+/**
+ * Produces a case's outputs one way: `straight` (in-process, default commits), `frequent` (in-process, a
+ * commit whenever the previous one finished), `killed` (the real binary, SIGKILLed once its first output is
+ * committed, then run again over the same state to the end). Returns an error message or undefined.
+ */
+async function produce(
+  mode: TestMode,
+  file: string,
+  program: Program,
+  outputs: Record<string, string>,
+  stateDir: string,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  if (mode === 'killed') {
+    const args = [bin, 'run', file, '--state', stateDir, '--quiet', '--format', 'jsonl'];
+    for (const [name, p] of Object.entries(outputs)) args.push('--output', `${name}=${p}`);
+    const first = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const firstDone = exited(first);
+    const deadline = Date.now() + timeoutMs;
+    const started = () =>
+      Object.values(outputs).some((p) => (fs.statSync(p, { throwIfNoEntry: false })?.size ?? 0) > 0);
+    while (first.exitCode === null && !started() && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    first.kill('SIGKILL');
+    const a = await firstDone;
+    if (a.code !== null && a.code !== 0) return a.stderr.trim() || `darq run exited with code ${a.code}`;
+    const again = await exited(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+    return again.code === 0 ? undefined : again.stderr.trim() || `darq run exited with code ${again.code}`;
+  }
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const job = await Job.create(program, {
+      stateDir,
+      baseDir: path.dirname(file),
+      outputs,
+      ...(mode === 'frequent' ? { checkpointIntervalMs: 0 } : {}),
+    });
+    const summary = await job.run({ signal: abort.signal });
+    if (summary.stopped === 'interrupted') return `timed out after ${timeoutMs / 1000} s (--timeout)`;
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one golden case each of the given ways; state and outputs go to a temporary directory. A bare SELECT's
+ * rows are captured through a file sink named `stdout` (so they are exactly-once across a kill too).
+ */
+export async function runCase(
+  file: string,
+  flags: TestFlags,
+  modes: readonly TestMode[] = ['straight'],
+): Promise<CaseResult> {
   const sql = fs.readFileSync(file, 'utf8');
   const dir = path.dirname(file);
   const base = path.basename(file, '.sql');
@@ -151,90 +223,73 @@ export async function runCase(file: string, flags: TestFlags): Promise<CaseResul
     };
   };
   if (!program || problems.length > 0) return failed(problems.join('\n'));
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'darq-test-'));
-  try {
-    const { sinks, select } = outputsOf(program);
-    const outputs = Object.fromEntries(sinks.map((s) => [s, path.join(tmp, `${s}.jsonl`)]));
-    let stdout = '';
-    const timeoutMs = Number(flags.timeout ?? '300') * 1000;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    let stopped: string | undefined;
+  const { sinks, select } = outputsOf(program);
+  const timeoutMs = Number(flags.timeout ?? '300') * 1000;
+  const details: string[] = [];
+  let ok = true;
+  let updated = false;
+  let rows = 0;
+  for (const [i, mode] of modes.entries()) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'darq-test-'));
+    const tag = modes.length > 1 ? `[${mode}] ` : '';
     try {
-      const job = await Job.create(program, {
-        stateDir: path.join(tmp, 'state'),
-        baseDir: dir,
-        outputs,
-        stdout: (t) => {
-          stdout += t;
-        },
-      });
-      const summary = await job.run({ signal: abort.signal });
-      stopped = summary.stopped;
-    } catch (e) {
-      return failed((e as Error).message);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (stopped === 'interrupted')
-      return {
-        file,
-        status: 'fail',
-        details: [`timed out after ${timeoutMs / 1000} s (--timeout)`],
-        rows: 0,
-      };
-    if (fails.length > 0)
-      return {
-        file,
-        status: 'fail',
-        details: [`expected an error containing '${fails.join("', '")}', but it ran`],
-        rows: 0,
-      };
-    const checks: OutputCheck[] = [];
-    const read = (p: string) => (fs.existsSync(p) ? splitLines(fs.readFileSync(p, 'utf8')) : []);
-    const own = path.join(dir, `${base}.expected.jsonl`);
-    for (const s of sinks) {
-      const perSink = path.join(dir, `${s}.expected.jsonl`);
-      const expectedFile = fs.existsSync(perSink) || sinks.length > 1 || select ? perSink : own;
-      checks.push({ name: `sink ${s}`, expectedFile, actual: read(outputs[s]!) });
-    }
-    if (select) checks.push({ name: 'SELECT', expectedFile: own, actual: splitLines(stdout) });
-    const details: string[] = [];
-    let ok = true;
-    let updated = false;
-    let rows = 0;
-    for (const c of checks) {
-      rows += c.actual.length;
-      const rel = path.relative(process.cwd(), c.expectedFile);
-      const exists = fs.existsSync(c.expectedFile);
-      if (flags.update) {
-        const text = [...c.actual].sort().join('\n') + (c.actual.length ? '\n' : '');
-        if (!exists || fs.readFileSync(c.expectedFile, 'utf8') !== text) {
+      const outputs = Object.fromEntries(sinks.map((s) => [s, path.join(tmp, `${s}.jsonl`)]));
+      if (select) outputs.stdout = path.join(tmp, 'stdout.select.jsonl');
+      const error = await produce(mode, file, program, outputs, path.join(tmp, 'state'), timeoutMs);
+      if (error !== undefined) {
+        const r = failed(error);
+        if (r.status === 'fail') return { ...r, details: r.details.map((d) => `${tag}${d}`) };
+        if (i === modes.length - 1) return r;
+        continue;
+      }
+      if (fails.length > 0)
+        return {
+          file,
+          status: 'fail',
+          details: [`${tag}expected an error containing '${fails.join("', '")}', but it ran`],
+          rows: 0,
+        };
+      const checks: OutputCheck[] = [];
+      const read = (p: string) => (fs.existsSync(p) ? splitLines(fs.readFileSync(p, 'utf8')) : []);
+      const own = path.join(dir, `${base}.expected.jsonl`);
+      for (const s of sinks) {
+        const perSink = path.join(dir, `${s}.expected.jsonl`);
+        const expectedFile = fs.existsSync(perSink) || sinks.length > 1 || select ? perSink : own;
+        checks.push({ name: `sink ${s}`, expectedFile, actual: read(outputs[s]!) });
+      }
+      if (select) checks.push({ name: 'SELECT', expectedFile: own, actual: read(outputs.stdout!) });
+      rows = 0;
+      for (const c of checks) {
+        rows += c.actual.length;
+        const rel = path.relative(process.cwd(), c.expectedFile);
+        const exists = fs.existsSync(c.expectedFile);
+        if (flags.update && i === 0) {
+          const text = [...c.actual].sort().join('\n') + (c.actual.length ? '\n' : '');
           if (exists && diffRows(splitLines(fs.readFileSync(c.expectedFile, 'utf8')), c.actual).length === 0)
             continue;
           fs.writeFileSync(c.expectedFile, text);
           details.push(`${c.name}: wrote ${c.actual.length} rows to ${rel}`);
           updated = true;
+          continue;
         }
-        continue;
+        if (!exists) {
+          ok = false;
+          details.push(
+            `${tag}${c.name}: no expected file ${rel} (run with --update to create it from this run's ${c.actual.length} rows)`,
+          );
+          continue;
+        }
+        const diff = diffRows(splitLines(fs.readFileSync(c.expectedFile, 'utf8')), c.actual);
+        if (diff.length > 0) {
+          ok = false;
+          details.push(`${tag}${c.name} vs ${rel}: ${diff[0]}`, ...diff.slice(1).map((l) => `  ${l}`));
+        }
       }
-      if (!exists) {
-        ok = false;
-        details.push(
-          `${c.name}: no expected file ${rel} (run with --update to create it from this run's ${c.actual.length} rows)`,
-        );
-        continue;
-      }
-      const diff = diffRows(splitLines(fs.readFileSync(c.expectedFile, 'utf8')), c.actual);
-      if (diff.length > 0) {
-        ok = false;
-        details.push(`${c.name} vs ${rel}: ${diff[0]}`, ...diff.slice(1).map((l) => `  ${l}`));
-      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-    return { file, status: updated ? 'updated' : ok ? 'pass' : 'fail', details, rows };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
+  return { file, status: updated ? 'updated' : ok ? 'pass' : 'fail', details, rows };
 }
 
 /**
@@ -244,6 +299,10 @@ export async function runCase(file: string, flags: TestFlags): Promise<CaseResul
 export async function testCommand(target: string, flags: TestFlags, io: Io): Promise<void> {
   if (flags.timeout !== undefined && !(Number(flags.timeout) > 0))
     throw new CliError(EXIT_USAGE, `--timeout expects seconds > 0, got '${flags.timeout}'`);
+  const modes = (flags.modes ?? 'straight').split(',').map((m) => m.trim());
+  for (const m of modes)
+    if (!(TEST_MODES as readonly string[]).includes(m))
+      throw new CliError(EXIT_USAGE, `--modes expects a list of ${TEST_MODES.join(', ')}, got '${m}'`);
   let files = sqlFiles(target);
   if (flags.filter) files = files.filter((f) => f.includes(flags.filter!));
   if (files.length === 0)
@@ -254,7 +313,7 @@ export async function testCommand(target: string, flags: TestFlags, io: Io): Pro
   const started = performance.now();
   const tally = { pass: 0, fail: 0, updated: 0 };
   for (const f of files) {
-    const r = await runCase(f, flags);
+    const r = await runCase(f, flags, modes as TestMode[]);
     tally[r.status]++;
     const label = r.status === 'pass' ? 'ok    ' : r.status === 'updated' ? 'update' : 'FAIL  ';
     io.stdout(
