@@ -293,8 +293,8 @@ export class TcpTransport {
       if (!w.participant(dest).enqueue(producer, seq, [body])) this.stats.duplicatesDropped++;
     }
     // Ack once everything this batch depends on is committed: the open version if it has changes (it
-    // may hold the first delivery of a duplicate), otherwise the last persisted one.
-    const target = w.hasOpenChanges ? w.version : w.persisted;
+    // may hold the first delivery of a duplicate), otherwise the last closed one (its fsync may be pending).
+    const target = w.hasOpenChanges ? w.version : w.version - 1;
     if (target <= w.cut) {
       socket.write(encodeFrame({ t: 'ack', id }));
       return;
