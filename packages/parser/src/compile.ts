@@ -1,6 +1,6 @@
 import { Planner } from './analyze/planner.ts';
 import type { Diagnostic } from './diagnostics.ts';
-import { parse } from './parse.ts';
+import { parseScript } from './parse.ts';
 import type { FunctionRegistry, Program } from './plan/program.ts';
 
 export interface CompileOptions {
@@ -22,8 +22,9 @@ export function compile(
   sql: string,
   opts: CompileOptions = {},
 ): { program?: Program; diagnostics: Diagnostic[] } {
-  const parsed = parse(sql, opts.file === undefined ? {} : { file: opts.file });
+  const parsed = parseScript(sql, opts.file === undefined ? {} : { file: opts.file });
   const planner = new Planner(opts.functions ?? {});
+  for (const n of parsed.brokenNames) planner.broken.add(n);
   const program = planner.run(parsed.statements);
   const diagnostics = [...parsed.diagnostics, ...planner.diagnostics].map((d) =>
     opts.file !== undefined && d.span.file === undefined ? { ...d, span: { ...d.span, file: opts.file } } : d,

@@ -1,7 +1,7 @@
-import type { IRecognitionException, IToken, TokenType } from 'chevrotain';
+import { type IRecognitionException, type IToken, type TokenType, tokenMatcher } from 'chevrotain';
 import type { Statement } from './ast/statement.ts';
 import { type Diagnostic, didYouMean, type Span } from './diagnostics.ts';
-import { messages, sqlParser, tokenSpan } from './grammar/parser.ts';
+import { messages, sqlParser, tokenSpan, unquoteIdent } from './grammar/parser.ts';
 import * as T from './lexer/tokens.ts';
 
 const CLAUSE_KEYWORDS = [
@@ -46,6 +46,19 @@ export function parse(
   sql: string,
   opts: { file?: string } = {},
 ): { statements: Statement[]; diagnostics: Diagnostic[] } {
+  const { statements, diagnostics } = parseScript(sql, opts);
+  return { statements, diagnostics };
+}
+
+/**
+ * `parse`, plus the names defined by statements that failed (`CREATE SOURCE s (… bad …)` → `s`), so the
+ * analyzer does not report every later use of `s` as unknown.
+ */
+export function parseScript(
+  sql: string,
+  opts: { file?: string } = {},
+): { statements: Statement[]; diagnostics: Diagnostic[]; brokenNames: string[] } {
+  const brokenNames: string[] = [];
   const file = opts.file;
   const diagnostics: Diagnostic[] = [];
   const lexed = T.tokenize(sql);
@@ -93,6 +106,7 @@ export function parse(
     const start = chunkStart;
     chunkStart = end;
     if (badOffsets.some((o) => o >= start && o < end)) {
+      noteBroken(chunk, brokenNames);
       chunk = [];
       return;
     }
@@ -116,8 +130,10 @@ export function parse(
     const stmt = parser.statement();
     if (parser.errors.length > 0) {
       diagnostics.push(syntaxDiagnostic(parser.errors[0]!, chunk, file));
+      noteBroken(chunk, brokenNames);
     } else if (parser.actionDiagnostics.length > 0) {
       diagnostics.push(...parser.actionDiagnostics);
+      noteBroken(chunk, brokenNames);
     } else {
       statements.push(stmt);
     }
@@ -129,7 +145,20 @@ export function parse(
   }
   flush(sql.length + 1);
   diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
-  return { statements, diagnostics };
+  return { statements, diagnostics, brokenNames };
+}
+
+const DEFINES = new Set<TokenType>([T.Source, T.Table, T.Sink, T.View, T.FunctionKw]);
+
+/** The name a broken CREATE statement would have defined, if its head is readable. */
+function noteBroken(chunk: IToken[], out: string[]): void {
+  if (chunk[0]?.tokenType !== T.Create) return;
+  const i = chunk.findIndex((t) => DEFINES.has(t.tokenType));
+  if (i < 0) return;
+  let j = i + 1;
+  if (chunk[j]?.tokenType === T.If) j += 3;
+  const name = chunk[j];
+  if (name && tokenMatcher(name, T.Ident)) out.push(unquoteIdent(name.image).toLowerCase());
 }
 
 function err(code: string, message: string, span: Span, hint?: string): Diagnostic {

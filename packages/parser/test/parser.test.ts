@@ -298,3 +298,16 @@ test('types follow Flink: decimal arithmetic, integer AVG, COUNT, CASE, UDF sign
     ['i INT', 'dbl DOUBLE', 'dec DECIMAL(21, 2)', 'q INT', 'n BIGINT', 's VARCHAR', 'u BOOLEAN'],
   );
 });
+
+test('a broken definition is reported once, not again at every use', (t) => {
+  const sql = `CREATE SOURCE s (a INT, b VARCAR) WITH (connector = 'file');
+CREATE VIEW v AS SELECT a FROM s;
+CREATE SINK o WITH (connector = 'file', connector = 'x');
+SELECT * FROM v;
+INSERT INTO o SELECT a FROM s;
+SELECT nope FROM v;`;
+  t.deepEqual(
+    compile(sql).diagnostics.map((d) => `${d.span.start.line}:${d.code}`),
+    ['1:E110', '3:E604'],
+  );
+});

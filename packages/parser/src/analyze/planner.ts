@@ -81,6 +81,9 @@ interface Planned {
 /** Prefix of hidden scope columns (legacy window bounds): no SQL identifier can name them. */
 const HIDDEN = '\u0000';
 
+/** Aborts a statement that uses a definition which already has an error (reported once, there). */
+class BrokenReference extends Error {}
+
 function scopeOf(node: LogicalNode, qualifier?: string): ScopeColumn[] {
   return node.schema.fields.map((f) =>
     qualifier === undefined ? { name: f.name, field: f } : { qualifier, name: f.name, field: f },
@@ -108,6 +111,8 @@ export class Planner {
   private readonly readTables = new Set<string>();
   private readonly writtenTables = new Set<string>();
   private readonly viewStack: string[] = [];
+  /** Names whose definition had an error (here or in the parser). */
+  readonly broken = new Set<string>();
 
   constructor(private readonly registry: FunctionRegistry = {}) {
     for (const [name, sig] of Object.entries(registry))
@@ -121,7 +126,10 @@ export class Planner {
         if (planned) this.statements.push(planned);
       } catch (e) {
         if (e instanceof AnalysisError) this.diagnostics.push(e.diagnostic);
-        else throw e;
+        else if (!(e instanceof BrokenReference)) throw e;
+        // a definition that failed is remembered, so statements using it do not add cascading errors
+        if (s.kind === 'CreateView' || s.kind === 'CreateSource' || s.kind === 'CreateSink')
+          this.broken.add(lower(s.name));
       }
     }
     const sources = [...this.sources.values()];
@@ -386,6 +394,7 @@ export class Planner {
     const key = lower(s.sink);
     const sink = this.sinks.get(key);
     const table = this.tables.get(key);
+    if (!sink && !table && this.broken.has(key)) throw new BrokenReference();
     if (!sink && !table) {
       if (this.sources.has(key) || this.views.has(key))
         fail('E206', `'${s.sink}' is not a sink`, s.span, `declare it with CREATE SINK ${s.sink} WITH (…)`);
@@ -723,6 +732,7 @@ export class Planner {
         span,
         'declare it with CREATE SOURCE to read it',
       );
+    if (this.broken.has(key)) throw new BrokenReference();
     const names = [
       ...[...this.sources.values()].map((s) => s.name),
       ...[...this.tables.values()].map((t) => t.def.name),
