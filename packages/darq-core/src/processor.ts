@@ -127,6 +127,11 @@ export class ColocatedProcessorClient {
 
   private restart(): void {
     if (!this.running) return;
+    if (this.darq.isDropped) {
+      // A rollback removed the participant itself: there is nothing left to process.
+      this.stop();
+      return;
+    }
     this.needsRestart = false;
     this.cursor = 0 as Lsn;
     const inc = this.darq.registerProcessor();

@@ -577,17 +577,21 @@ test('rollback restores inputs a running processor had consumed and restarts it 
   );
 });
 
-test('rollback removes participants and meta created after the target version', (t) => {
+test('rollback removes participants and meta created after the target version', async (t) => {
   const path = join(tempDir(t), 'w.sqlite');
   const w = Worker.open({ path, undo: true });
   w.participant('a');
   w.setMeta('plan', 'one');
   const v = w.commit();
   const late = w.participant('late');
+  const lateClient = new ColocatedProcessorClient(late, new Recorder());
+  lateClient.start();
   late.enqueue('p', 0, [enc('x')]);
   w.setMeta('plan', 'two');
   w.commit();
   w.rollbackTo(v);
+  await Promise.resolve();
+  t.false(lateClient.isRunning, 'the client of a participant removed by the rollback stops');
   t.deepEqual(w.participantIds(), ['a']);
   t.is(w.getMeta('plan'), 'one');
   t.regex(
