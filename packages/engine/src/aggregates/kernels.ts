@@ -191,7 +191,10 @@ function extreme(isMax: boolean): KernelFactory {
         retractable: false,
         mergeable: true,
         init: () => null,
-        add: (acc, x) => (x == null ? acc : acc === null || better(x, acc) ? x : acc),
+        // The comparison is written out (not `better`) so the hot path is one small inlinable function.
+        add: isMax
+          ? (acc, x) => (x == null ? acc : acc === null || (acc as number) < (x as number) ? x : acc)
+          : (acc, x) => (x == null ? acc : acc === null || (x as number) < (acc as number) ? x : acc),
         retract() {
           throw notRetractable(ctx.fn, 'the append-only form keeps only the current extreme');
         },
