@@ -9,7 +9,6 @@ import {
   type Lsn,
   type ParticipantId,
   type StepStatus,
-  type Version,
 } from './types.ts';
 import type { Worker } from './worker.ts';
 
@@ -30,7 +29,6 @@ export interface WorkerContext {
 /** An OUT entry waiting in the outbox, with the version that appended it. */
 export interface OutEntry extends DarqMessage {
   readonly dest: ParticipantId;
-  readonly version: Version;
 }
 
 const INVALID_STEP = Symbol('invalid step');

@@ -19,9 +19,14 @@ export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 /** Outcome of a step: applied, rejected as ill-formed, or rejected because the incarnation is stale. */
 export type StepStatus = 'SUCCESS' | 'INVALID' | 'REINCARNATED';
 
-/** One log entry as handed to processors. `body` is an opaque batch (the engine packs 1024 records). */
+/**
+ * One log entry as handed to processors. `body` is an opaque batch (the engine packs 1024 records);
+ * `version` is the worker version that appended it: the entry is durable once `worker.persisted`
+ * reaches it and committed once `worker.cut` does (what a non-speculative reader or a sink waits for).
+ */
 export interface DarqMessage {
   readonly lsn: Lsn;
   readonly kind: EntryKind;
   readonly body: Uint8Array;
+  readonly version: Version;
 }

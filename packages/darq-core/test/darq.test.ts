@@ -41,6 +41,11 @@ test('a fresh file gets the schema and reopens with everything committed', (t) =
   const q = w.participant('q');
   t.true(q.enqueue('p', 0, [enc('a'), enc('b')]));
   w.setMeta('plan', 'fp-1');
+  t.deepEqual(
+    q.pendingInputs().map((m) => m.version),
+    [1, 1],
+    'entries carry the version that appended them',
+  );
   t.is(w.commit(), 1 as Version);
   t.is(w.commit(), 1 as Version, 'a commit with nothing changed only reports the last durable version');
   t.is(w.version, 2 as Version);
