@@ -598,6 +598,22 @@ test('search trace rejects bad options and snapshots with coded errors', (t) => 
     instanceOf: GeneratorError,
   });
   t.is(err?.where, 'relevantProbability');
+  const taken = new SearchTraceGenerator({ rate: 10, seconds: 3, seed: 1 });
+  taken.nextBatch(5);
+  const other = t.throws(
+    () => SearchTraceGenerator.restore({ rate: 10, seconds: 3, seed: 2 }, taken.snapshot()),
+    {
+      instanceOf: GeneratorError,
+    },
+  );
+  t.is(other?.code, 'GEN_BAD_SNAPSHOT');
+  t.regex(other?.message ?? '', /other options/);
+  for (const max of [Number.NaN, -1]) {
+    t.is(t.throws(() => taken.nextBatch(max), { instanceOf: GeneratorError })?.code, 'GEN_BAD_OPTION');
+    const nx = new NexmarkGenerator({ events: 10 });
+    t.is(t.throws(() => nx.nextBatch(max), { instanceOf: GeneratorError })?.code, 'GEN_BAD_OPTION');
+  }
+  t.deepEqual(taken.nextBatch(0), []);
   for (const s of [null, {}, { v: 1, rng: [1, 2, 3] }, { v: 2 }]) {
     const e2 = t.throws(() => SearchTraceGenerator.restore({ rate: 10, seconds: 1 }, s), {
       instanceOf: GeneratorError,

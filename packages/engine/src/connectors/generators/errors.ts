@@ -10,6 +10,18 @@ export type GeneratorErrorCode =
  * A user-facing error of the seeded generators: `code` is stable, `where` names the option or
  * argument at fault, and the message says how to fix it.
  */
+/** Throws GEN_BAD_OPTION unless `max` (a batch size) is a number ≥ 0; returns it rounded down. */
+export function batchSize(max: number): number {
+  if (typeof max !== 'number' || !(max >= 0)) {
+    throw new GeneratorError(
+      'GEN_BAD_OPTION',
+      'max',
+      `a batch size must be a number >= 0, got ${String(max)}`,
+    );
+  }
+  return Math.floor(max);
+}
+
 export class GeneratorError extends Error {
   readonly code: GeneratorErrorCode;
   readonly where: string;

@@ -8,7 +8,7 @@
  * 2/4/4, 1000 active people, 100 in-flight auctions, out-of-order group size 1.
  */
 
-import { GeneratorError } from './errors.ts';
+import { batchSize, GeneratorError } from './errors.ts';
 import { JavaSplittableRandom } from './prng.ts';
 
 export interface Person {
@@ -420,7 +420,7 @@ export class NexmarkGenerator {
 
   /** Up to `max` next events; an empty array once the split is exhausted. */
   nextBatch(max: number): NexmarkEvent[] {
-    const n = Math.max(0, Math.min(Math.floor(max), this.limit - this.count));
+    const n = Math.min(batchSize(max), this.limit - this.count);
     const out = new Array<NexmarkEvent>(n);
     for (let i = 0; i < n; i++) out[i] = this.nextEvent();
     return out;

@@ -21,7 +21,7 @@
  */
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { GeneratorError } from './errors.ts';
+import { batchSize, GeneratorError } from './errors.ts';
 import { Xoshiro128ss } from './prng.ts';
 
 export interface SearchEvent {
@@ -239,6 +239,13 @@ function resolveTrace(opts: SearchTraceOptions): ResolvedTrace {
   };
 }
 
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** uint32 threshold t with P(next() < t) = p (p = 1 gives 2^32: always). */
 function threshold(p: number): number {
   return Math.round(p * 4294967296);
@@ -332,6 +339,8 @@ export interface SearchTraceSnapshot {
   readonly trendRegion: number;
   readonly trendLeft: number;
   readonly position: number;
+  /** Hash of the options the snapshot was taken under: restore refuses other options. */
+  readonly options: number;
 }
 
 /**
@@ -344,6 +353,7 @@ export interface SearchTraceSnapshot {
  */
 export class SearchTraceGenerator {
   private readonly opts: ResolvedTrace;
+  private readonly fingerprint: number;
   private readonly rng: Xoshiro128ss;
   private readonly pool: TermPool;
   /** Characters per term. */
@@ -359,6 +369,7 @@ export class SearchTraceGenerator {
 
   constructor(opts: SearchTraceOptions) {
     this.opts = resolveTrace(opts);
+    this.fingerprint = fnv1a(JSON.stringify(this.opts));
     this.rng = Xoshiro128ss.fromSeed(this.opts.seed);
     this.pool = termPool(this.opts.termLength);
     this.termLength = this.opts.termLength;
@@ -433,7 +444,7 @@ export class SearchTraceGenerator {
 
   /** The generation core: fills the column scratch, returns how many searches. */
   private fill(max: number): number {
-    const limit = Math.min(Math.floor(max), SEARCH_COLUMNS_CAPACITY, this.opts.events - this.count);
+    const limit = Math.min(batchSize(max), SEARCH_COLUMNS_CAPACITY, this.opts.events - this.count);
     const rng = this.rng;
     const len = this.termLength;
     const relevantAt = this.pool.relevantAt;
@@ -490,6 +501,7 @@ export class SearchTraceGenerator {
       trendRegion: this.trendRegion,
       trendLeft: this.trendLeft,
       position: this.count,
+      options: this.fingerprint,
     };
   }
 
@@ -518,6 +530,13 @@ export class SearchTraceGenerator {
         'GEN_BAD_SNAPSHOT',
         'snapshot',
         'not a search-trace snapshot (expected the value returned by SearchTraceGenerator.snapshot())',
+      );
+    }
+    if (s.options !== g.fingerprint) {
+      throw new GeneratorError(
+        'GEN_BAD_SNAPSHOT',
+        'snapshot',
+        'the snapshot was taken under other options (seed, rate, seconds, …); restore with the options it was taken under',
       );
     }
     const [a, b, c, d] = s.rng as [number, number, number, number];
