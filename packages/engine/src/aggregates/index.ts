@@ -160,7 +160,7 @@ export function createAggregator(
     kernel = udafKernel(fn, udaf, call.span);
   } else {
     fn = call.fn.toUpperCase();
-    const info = BUILTINS[fn];
+    const info = Object.hasOwn(BUILTINS, fn) ? BUILTINS[fn] : undefined;
     if (!info) throw unknownFunction(call, udafs);
     if (args.length < info.minArgs || args.length > info.maxArgs) {
       const want =
