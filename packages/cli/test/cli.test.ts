@@ -36,11 +36,16 @@ let running = 0;
 const waiting: (() => void)[] = [];
 
 /** Runs the real binary as a child process (stdin closed, stdout/stderr pipes: not a TTY). */
-async function darq(args: string[], cwd = root): Promise<Result> {
+async function darq(args: string[], cwd = root, stdin?: string): Promise<Result> {
   if (running >= 2) await new Promise<void>((r) => waiting.push(r));
   running++;
   try {
-    return await collect(spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    child.stdin?.end(stdin);
+    return await collect(child);
   } finally {
     running--;
     waiting.shift()?.();
@@ -174,7 +179,7 @@ test('run: exit 1 for a runtime failure, 2 for a usage error, 3 past --max-bad-r
     '{"user_id":"a","url":"/x","ts":"2024-05-01T10:00:05Z"}\nnot json\n{"user_id":"b","url":"/y","ts":"2024-05-01T10:00:06Z"}\n',
   );
   const dead = path.join(dir, 'dead.jsonl');
-  const [missingInput, badFlag, unknownCommand, tooBad, tolerated] = await Promise.all([
+  const [missingInput, badFlag, unknownCommand, tooBad, tolerated, piped] = await Promise.all([
     darq(['run', tutorial, '--input', 'clicks=/nonexistent/clicks.jsonl', '--output', 'clicks_per_minute=-']),
     darq(['run', tutorial, '--parallelism', 'two']),
     darq(['frobnicate']),
@@ -202,7 +207,15 @@ test('run: exit 1 for a runtime failure, 2 for a usage error, 3 past --max-bad-r
       '--dead-letter',
       dead + '2',
     ]),
+    // A script piped into the shell: no prompts, and exit code 2 when a statement had a SQL error.
+    darq(['sql', '--history', path.join(dir, 'history')], root, 'SELECT x FROM nowhere;\n'),
   ]);
+  t.is(piped.code, 2);
+  t.is(
+    piped.stdout,
+    "<shell>:1:15: error[E203]: unknown table 'nowhere'\n1 | SELECT x FROM nowhere;\n  |               ^^^^^^^\nhint: declare it with CREATE SOURCE\n",
+  );
+  t.is(piped.stderr, 'darq: error: 1 statement of the script failed\n');
   t.is(missingInput.code, 1, missingInput.stderr);
   t.regex(
     missingInput.stderr,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { EngineError, Job } from '@darq/engine';
 import { compile, formatDiagnostic, type Program } from '@darq/parser';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
 import { planModel, planText } from '../render/plan.ts';
 import { RowPrinter } from '../render/rows.ts';
 import type { Io } from './run.ts';
@@ -63,6 +64,8 @@ export class SqlSession {
   private readonly defs: string[] = [];
   private readonly names: string[] = [];
   running: AbortController | undefined;
+  /** Statements that failed: SQL errors and run failures (a piped script exits 2 or 1 when any did). */
+  readonly failures = { sql: 0, runtime: 0 };
 
   constructor(
     private readonly io: Io,
@@ -73,7 +76,9 @@ export class SqlSession {
     const text = [...this.defs, stmt].join('\n');
     const { program, diagnostics } = compile(text, { file: '<shell>' });
     for (const d of diagnostics) this.io.stdout(`${formatDiagnostic(d, text)}\n`);
-    return diagnostics.some((d) => d.severity === 'error') ? undefined : program;
+    if (!diagnostics.some((d) => d.severity === 'error')) return program;
+    this.failures.sql++;
+    return undefined;
   }
 
   async execute(stmt: string): Promise<void> {
@@ -121,6 +126,8 @@ export class SqlSession {
         `(${rows}, ${s.eventsIn} events in, ${(s.elapsedMs / 1000).toFixed(2)} s${s.stopped === 'interrupted' ? ', stopped' : ''})\n`,
       );
     } catch (e) {
+      if (e instanceof EngineError && e.domain === 'user') this.failures.sql++;
+      else this.failures.runtime++;
       this.io.stdout(`error: ${e instanceof EngineError ? e.message : (e as Error).message}\n`);
     } finally {
       this.running = undefined;
@@ -221,4 +228,11 @@ export async function sqlCommand(flags: SqlFlags, io: Io): Promise<void> {
     }
   }
   if (terminal) io.stdout('\n');
+  else if (session.failures.sql + session.failures.runtime > 0) {
+    const n = session.failures.sql + session.failures.runtime;
+    throw new CliError(
+      session.failures.sql > 0 ? EXIT_USAGE : EXIT_RUNTIME,
+      `${n} statement${n === 1 ? '' : 's'} of the script failed`,
+    );
+  }
 }
