@@ -182,6 +182,8 @@ export class Job {
       path: path.join(stateDir, 'worker-0.sqlite'),
       workerId: 'w0',
       persistence: runtimeOptions.persistence,
+      // Checkpoint the WAL about once a second: often enough to keep it small, rarely enough to stay cheap.
+      walCheckpointMs: 1000,
     });
     let crashed = false;
     try {

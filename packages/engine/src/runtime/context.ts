@@ -69,6 +69,8 @@ export class RuntimeContext {
 
   /** The unconsumed IN entries after `afterLsn` that a step may read now. */
   readable(darq: Darq, afterLsn: Lsn, limit: number): DarqMessage[] {
+    // Nothing appended since: skip the query (the scheduler asks every participant on every turn).
+    if ((this.lastAppended.get(darq) ?? Number.POSITIVE_INFINITY) <= afterLsn) return [];
     const msgs = darq.pendingInputs(afterLsn, limit);
     if (this.options.speculative || msgs.length === 0) return msgs;
     const tail = this.committedTail.get(darq) ?? 0;
@@ -79,8 +81,9 @@ export class RuntimeContext {
 
   /** Only entries whose version is committed: what a sink may release to the outside world. */
   committed(darq: Darq, afterLsn: Lsn, limit: number): DarqMessage[] {
-    const msgs = darq.pendingInputs(afterLsn, limit);
     const tail = this.committedTail.get(darq) ?? 0;
+    if (tail <= afterLsn) return [];
+    const msgs = darq.pendingInputs(afterLsn, limit);
     let n = 0;
     while (n < msgs.length && (msgs[n]!.lsn as number) <= tail) n++;
     return n === msgs.length ? msgs : msgs.slice(0, n);
