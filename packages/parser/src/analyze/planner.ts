@@ -1195,7 +1195,7 @@ export class Planner {
     const scope = rel.scope;
     const udfs = this.udfs;
     // GROUP BY keys: ordinals and select aliases refer to select items
-    const itemKeys = items.map((it) => (it.ast ? astKey(it.ast) : ''));
+    let itemKeys: string[] | undefined;
     const keys: { expr: Expr; name: string }[] = s.groupBy.map((g, gi) => {
       let ast = g;
       let name: string | undefined;
@@ -1218,8 +1218,14 @@ export class Planner {
       if (containsAggregate(ast, udfs)) fail('E402', 'aggregates are not allowed in GROUP BY', g.span);
       if (containsOver(ast)) fail('E404', 'window functions are not allowed in GROUP BY', g.span);
       const expr = bindExpr(ast, { scope, udfs, clause: 'GROUP BY' });
-      const key = astKey(ast);
-      const itemName = items.find((it, i) => it.ast && it.ast !== ast && itemKeys[i] === key)?.name;
+      // a computed key is named after the select item that repeats it (GROUP BY DATE_FORMAT(…) ↔ … AS day)
+      let itemName: string | undefined;
+      if (ast.kind !== 'Identifier') {
+        const key = astKey(ast);
+        itemKeys ??= items.map((it) => (it.ast ? astKey(it.ast) : ''));
+        const keysOfItems = itemKeys;
+        itemName = items.find((it, i) => it.ast && it.ast !== ast && keysOfItems[i] === key)?.name;
+      }
       return { expr, name: name ?? itemName ?? (expr.kind === 'ColumnRef' ? expr.name : `key${gi}`) };
     });
     // aggregates in SELECT and HAVING
