@@ -1,5 +1,6 @@
 /**
- * Expression compiler benchmark: a filter + projection over 1 M rows, run by the compiled functions and, as
+ * Expression compiler benchmark: a filter + projection over 1 M rows, run by the compiled functions
+ * (predicate + projection, and the fused compileCalc) and, as
  * the baseline in the same run, by a naive AST interpreter (one tree walk per row, as an engine without code
  * generation would do). Both share the run-time helpers, so the difference is code generation alone.
  *
@@ -17,7 +18,12 @@ import { performance } from 'node:perf_hooks';
 import type { DataType, Expr, Span } from '@darq/parser';
 import { castFunction } from '../../packages/engine/src/expr/cast.ts';
 import * as fns from '../../packages/engine/src/expr/functions.ts';
-import { compilePredicate, compileProjection, type Row } from '../../packages/engine/src/expr/index.ts';
+import {
+  compileCalc,
+  compilePredicate,
+  compileProjection,
+  type Row,
+} from '../../packages/engine/src/expr/index.ts';
 import { floorTime } from '../../packages/engine/src/expr/time.ts';
 import { call, cast, columnRef, literal } from '../../packages/parser/src/plan/expr.ts';
 
@@ -180,6 +186,15 @@ function runCompiled(rows: Row[], pred: (r: Row) => boolean, proj: (r: Row) => R
   return out;
 }
 
+function runFused(rows: Row[], calc: (r: Row) => Row | null): Row[] {
+  const out: Row[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const o = calc(rows[i]!);
+    if (o !== null) out.push(o);
+  }
+  return out;
+}
+
 function runInterpreted(rows: Row[]): Row[] {
   const out: Row[] = [];
   for (let i = 0; i < rows.length; i++) {
@@ -202,12 +217,17 @@ function median(xs: number[]): number {
 
 const rows = makeRows(ROWS);
 const [[pred, proj], compileMs] = time(() => [compilePredicate(where), compileProjection(select)] as const);
+const calc = compileCalc(where, select);
 
 const check = JSON.stringify(runCompiled(rows.slice(0, 50_000), pred, proj));
-if (check !== JSON.stringify(runInterpreted(rows.slice(0, 50_000)))) {
+if (
+  check !== JSON.stringify(runInterpreted(rows.slice(0, 50_000))) ||
+  check !== JSON.stringify(runFused(rows.slice(0, 50_000), calc))
+) {
   throw new Error('compiled and interpreted results differ: fix before measuring');
 }
 
+const fusedMs: number[] = [];
 const compiledMs: number[] = [];
 const interpretedMs: number[] = [];
 let selected = 0;
@@ -216,9 +236,11 @@ for (let run = 0; run < RUNS; run++) {
   const first = run % 2 === 0;
   const b = first ? null : time(() => runInterpreted(rows));
   const a = time(() => runCompiled(rows, pred, proj));
+  const f = time(() => runFused(rows, calc));
   const c = b ?? time(() => runInterpreted(rows));
   selected = a[0].length;
   compiledMs.push(a[1]);
+  fusedMs.push(f[1]);
   interpretedMs.push(c[1]);
 }
 
@@ -240,12 +262,18 @@ const result = {
     rowsPerSec: rate(median(compiledMs)),
     allMs: compiledMs.map(Math.round),
   },
+  compiledFusedCalc: {
+    medianMs: Math.round(median(fusedMs)),
+    rowsPerSec: rate(median(fusedMs)),
+    allMs: fusedMs.map(Math.round),
+  },
   baselineInterpreter: {
     medianMs: Math.round(median(interpretedMs)),
     rowsPerSec: rate(median(interpretedMs)),
     allMs: interpretedMs.map(Math.round),
   },
   speedup: Math.round((median(interpretedMs) / median(compiledMs)) * 100) / 100,
+  speedupFused: Math.round((median(interpretedMs) / median(fusedMs)) * 100) / 100,
 };
 writeFileSync(new URL('../results/expr.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
