@@ -1,9 +1,11 @@
 import {
   EmbeddedActionsParser,
   EOF,
+  getLookaheadPaths,
   type IOrAlt,
   type IParserErrorMessageProvider,
   type IToken,
+  NoViableAltException,
   type TokenType,
   tokenLabel,
 } from 'chevrotain';
@@ -179,6 +181,42 @@ export class SqlParser extends EmbeddedActionsParser {
   constructor() {
     super(T.allTokens, { maxLookahead: 2, errorMessageProvider: messages, recoveryEnabled: false });
     this.performSelfAnalysis();
+  }
+
+  /**
+   * chevrotain computes the expected-token paths of a failed alternation on every syntax error (its source
+   * has a TODO to cache them); for an alternation that can start an expression that is ~20 ms. They depend
+   * only on the grammar, so they are cached per (rule, occurrence). Relies on chevrotain 11 internals
+   * (pinned); falls back to chevrotain's own method if they are missing.
+   */
+  private readonly altPathsCache = new Map<string, TokenType[][][]>();
+
+  raiseNoAltException(occurrence: number, errMsgTypes: string): never {
+    const self = this as unknown as ChevrotainInternals;
+    if (typeof self.getCurrRuleFullName !== 'function' || typeof self.SAVE_ERROR !== 'function') {
+      return (EmbeddedActionsParser.prototype as unknown as ChevrotainInternals).raiseNoAltException.call(
+        this,
+        occurrence,
+        errMsgTypes,
+      );
+    }
+    const ruleName = self.getCurrRuleFullName();
+    const key = `${ruleName}#${occurrence}`;
+    let paths = this.altPathsCache.get(key);
+    if (!paths) {
+      paths = getLookaheadPaths({
+        occurrence,
+        rule: this.getGAstProductions()[ruleName]!,
+        prodType: 'Alternation',
+        maxLookahead: self.maxLookahead,
+      });
+      this.altPathsCache.set(key, paths);
+    }
+    const actual: IToken[] = [];
+    for (let i = 1; i <= self.maxLookahead; i++) actual.push(this.LA(i));
+    const previous = this.LA(0);
+    const msg = messages.buildNoViableAltMessage({ expectedPathsPerAlt: paths, actual, ruleName });
+    throw self.SAVE_ERROR(new NoViableAltException(msg, this.LA(1), previous));
   }
 
   private sp(start: IToken): Span {
@@ -1633,6 +1671,13 @@ export class SqlParser extends EmbeddedActionsParser {
     const t = this.CONSUME(T.Ident);
     return unquoteIdent(t.image);
   });
+}
+
+interface ChevrotainInternals {
+  getCurrRuleFullName(): string;
+  SAVE_ERROR(e: Error): Error;
+  maxLookahead: number;
+  raiseNoAltException(occurrence: number, errMsgTypes: string): never;
 }
 
 function spanOf(a: { span: Span }, b: { span: Span }, _tok: IToken, file?: string): Span {
