@@ -816,6 +816,25 @@ test('long chains compile flat: 3000 ORs, a CASE of 1000 WHENs, a COALESCE of 50
   t.notRegex(exprToJs(many), /\n {12}/); // never more than a few levels of nesting
 });
 
+test('constant sub-expressions fold at compile time; clocks, RAND, UDFs and failing ones do not', (t) => {
+  const cutoff = cast(lit('2024-03-09 00:00:00'), T.ts);
+  const e = b(
+    '>=',
+    col(0, T.ts),
+    fn('-', T.ts, cutoff, fn('*', T.interval, lit(3600000, T.interval), lit(24))),
+  );
+  const src = exprToJs(e);
+  t.regex(src, new RegExp(`>= ${ms('2024-03-08T00:00:00')}`));
+  t.notRegex(src, /k\d/); // no cast function left: the cutoff is a number
+  t.deepEqual([compileExpr(e)([T0]), compileExpr(e)([ms('2024-03-07T00:00:00')])], [true, false]);
+  t.regex(exprToJs(fn('+', T.ts, fn('NOW', T.ts), lit(1, T.interval))), /k0\(\)/);
+  t.regex(exprToJs(d('+', d('RAND', lit(1)), lit(1))), /k0\(\)/);
+  const boom = i('/', lit(1), lit(0));
+  t.regex(exprToJs(boom), /divisionByZero/);
+  t.is(t.throws(() => compileExpr(boom)([]), { instanceOf: ExpressionError })?.code, 'EXPR_DIVISION_BY_ZERO');
+  t.is(exprToJs(s('UPPER', lit(null, T.str))).includes('return null'), true);
+});
+
 test('PROCTIME/NOW use the injected clock; RAND(seed) repeats its sequence, RAND() stays in [0, 1)', (t) => {
   let now = 1000;
   const clock = () => now;

@@ -180,9 +180,13 @@ class Compiler {
   /** For exprToJs: an unregistered UDF becomes a placeholder instead of an error (EXPLAIN needs no code). */
   readonly sourceOnly: boolean;
 
-  constructor(opts: CompileOptions, sourceOnly = false) {
+  /** False in the compiler that evaluates a constant sub-expression (it must not try to fold it again). */
+  private readonly folding: boolean;
+
+  constructor(opts: CompileOptions, sourceOnly = false, folding = true) {
     this.opts = opts;
     this.sourceOnly = sourceOnly;
+    this.folding = folding;
   }
 
   fresh(prefix = 'v'): string {
@@ -221,9 +225,32 @@ class Compiler {
       const hit = b.lookup(key);
       if (hit !== undefined) return hit;
     }
-    const v = this.genNode(e, b);
+    const folded = key === null ? undefined : this.fold(e);
+    const v = folded ?? this.genNode(e, b);
     if (key !== null) b.remember(key, v);
     return v;
+  }
+
+  /**
+   * Constant folding: a deterministic sub-expression without columns or clocks (`CAST('2024-01-01' AS
+   * TIMESTAMP)`, `INTERVAL '1' HOUR * 24`) is evaluated once here and becomes a literal. Only scalar results
+   * fold (an ARRAY would be one shared object across rows); one that fails (division by zero) stays, to fail
+   * per row with the row in its error.
+   */
+  private fold(e: Exclude<Expr, Literal>): Value | undefined {
+    if (!this.folding || e.kind === 'ColumnRef' || !constantTree(e)) return undefined;
+    let value: unknown;
+    try {
+      const c = new Compiler(this.opts, false, false);
+      value = c.build<(row: Row) => unknown>(c.source([e], ([v]) => v!.code))([]);
+    } catch {
+      return undefined;
+    }
+    if (value === null) return NULL;
+    if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') {
+      return { code: jsLiteral(value), nullable: false };
+    }
+    return undefined;
   }
 
   private genNode(e: Exclude<Expr, Literal>, b: Block): Value {
@@ -407,6 +434,30 @@ class Compiler {
 }
 
 const shareKeys = new WeakMap<Expr, string | null>();
+const constantTrees = new WeakMap<Expr, boolean>();
+
+/** Functions that read the clock: never folded, although they have no column arguments. */
+const CLOCKS = new Set(['PROCTIME', 'NOW', 'CURRENT_TIMESTAMP', 'LOCALTIMESTAMP', 'UNIX_TIMESTAMP']);
+
+/** No column and no clock anywhere below (call only on expressions with a share key: deterministic). */
+function constantTree(e: Expr): boolean {
+  const hit = constantTrees.get(e);
+  if (hit !== undefined) return hit;
+  const stack: Expr[] = [e];
+  let constant = true;
+  while (stack.length > 0 && constant) {
+    const x = stack.pop()!;
+    const known = constantTrees.get(x);
+    if (known !== undefined) {
+      constant = known;
+      continue;
+    }
+    if (x.kind === 'ColumnRef' || (x.kind === 'Call' && CLOCKS.has(x.fn))) constant = false;
+    else stack.push(...childrenOf(x));
+  }
+  constantTrees.set(e, constant);
+  return constant;
+}
 
 /**
  * The key under which a sub-expression's value may be shared (equal keys = equal expressions, spans ignored),
