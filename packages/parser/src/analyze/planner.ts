@@ -305,10 +305,32 @@ export class Planner {
       if (ast.kind !== 'ComputedColumn') return c;
       const visible = scopeAll.filter((_, j) => cols[j]!.kind === 'PhysicalColumn');
       const masked: ScopeColumn[] = scopeAll.map((s, j) =>
-        cols[j]!.kind === 'PhysicalColumn' ? s : { name: `\u0000${s.name}`, field: s.field },
+        cols[j]!.kind === 'PhysicalColumn' ? s : { name: `${HIDDEN}${s.name}`, field: s.field },
       );
-      void visible;
-      const expr = bindExpr(ast.expr, { scope: masked, udfs: this.udfs, clause: 'a computed column' });
+      let expr: Expr;
+      try {
+        expr = bindExpr(ast.expr, { scope: visible, udfs: this.udfs, clause: 'a computed column' });
+        // indices into the full column list, not into the physical ones
+        expr = mapColumns(expr, (r) => ({
+          ...r,
+          index: masked.findIndex((m) => m.field === visible[r.index]!.field),
+        }));
+      } catch (e) {
+        const other =
+          e instanceof AnalysisError && e.diagnostic.code === 'E201'
+            ? cols.find(
+                (x) => x.kind === 'ComputedColumn' && e.diagnostic.message === `unknown column '${x.name}'`,
+              )
+            : undefined;
+        if (other)
+          fail(
+            'E201',
+            `computed column '${c.name}' reads computed column '${other.name}'`,
+            (e as AnalysisError).diagnostic.span,
+            'a computed column can only read physical columns',
+          );
+        throw e;
+      }
       return { ...c, type: expr.type, nullable: true, expr };
     });
   }
