@@ -86,6 +86,7 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
+    if (c.startsWith('\u0000')) continue; // hidden internal names are never suggested
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestD) {
       bestD = d;

@@ -259,7 +259,9 @@ export function resolveColumn(
       parts[0]!,
       scope.map((c) => c.name),
     ) ??
-      (scope.length > 0 ? `columns are: ${scope.map((c) => c.name).join(', ')}` : 'this query has no FROM'),
+      (scope.length > 0
+        ? `columns are: ${scope.flatMap((c) => (c.name.startsWith('\u0000') ? [] : [c.name])).join(', ')}`
+        : 'this query has no FROM'),
   );
 }
 
