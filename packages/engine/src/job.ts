@@ -287,7 +287,11 @@ export class Job {
       const ids = participantIds(s);
       if (s.kind === 'source') {
         const def = s.source!.def;
-        const shape = sourceShape(s, this.options.onUdfError === 'null' ? 'null' : 'fail');
+        const shape = sourceShape(
+          s,
+          this.options.onUdfError === 'null' ? 'null' : 'fail',
+          this.program.settings,
+        );
         for (const id of ids) {
           const reader = createSourceReader(def, cctx);
           sources.push(
@@ -313,8 +317,33 @@ export class Job {
   }
 }
 
-function sourceShape(s: StageSpec, onUdfError: 'fail' | 'null'): SourceShape {
+/** '5 s', '500 ms', '2 min', '1500' (milliseconds) → milliseconds. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|min|minutes?|h|hours?)?\s*$/i.exec(text);
+  if (!m)
+    throw new PlanError('BAD_DURATION', `${what}: '${text}' is not a duration; write e.g. '5 s' or '500 ms'`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'ms').toLowerCase();
+  const factor =
+    unit.startsWith('ms') || unit.startsWith('milli')
+      ? 1
+      : unit.startsWith('s')
+        ? 1000
+        : unit.startsWith('m')
+          ? 60_000
+          : 3_600_000;
+  return n * factor;
+}
+
+function sourceShape(
+  s: StageSpec,
+  onUdfError: 'fail' | 'null',
+  settings: Readonly<Record<string, string>>,
+): SourceShape {
   const def = s.source!.def;
+  const idleText = def.options['idle-timeout'] ?? settings['table.exec.source.idle-timeout'];
+  const idleTimeoutMs =
+    idleText !== undefined ? parseDuration(idleText, `source ${def.name}: idle timeout`) : undefined;
   const columns = s.source!.columns;
   const computed = def.columns.map((c, i) =>
     c.expr ? { i, fn: compileExpr(c.expr, { onUdfError }) } : undefined,
@@ -335,6 +364,7 @@ function sourceShape(s: StageSpec, onUdfError: 'fail' | 'null'): SourceShape {
   const wm = def.watermark;
   return {
     name: def.name,
+    ...(idleTimeoutMs !== undefined && idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
     ...(complete ? { complete } : {}),
     ...(wm ? { watermark: compileExpr(wm.expr, { onUdfError }), timeColumn: wm.column } : {}),
     ...(project ? { project } : {}),

@@ -156,3 +156,50 @@ test('CSV input with a header; a follow-mode file source picks up appended lines
     [1, 2, 3],
   );
 });
+
+test('an idle source stops holding back the watermark after its idle timeout', async (t) => {
+  const dir = tmp();
+  const quiet = path.join(dir, 'quiet.jsonl');
+  fs.writeFileSync(quiet, '');
+  const sql = (timeout: string) => `
+    SET 'table.exec.source.idle-timeout' = '${timeout}';
+    CREATE SOURCE busy (user_id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (connector = 'memory');
+    CREATE SOURCE quiet (user_id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+      WITH (connector = 'file', path = '${quiet}', format = 'jsonl', mode = 'tail');
+    CREATE SINK out WITH (connector = 'memory');
+    CREATE VIEW both_sources AS SELECT * FROM busy UNION ALL SELECT * FROM quiet;
+    INSERT INTO out
+    SELECT window_start, COUNT(*) AS n
+    FROM TABLE(TUMBLE(TABLE both_sources, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+    GROUP BY window_start, window_end;`;
+  async function* busy() {
+    yield { user_id: 1, ts: 0 };
+    yield { user_id: 2, ts: 500 };
+    yield { user_id: 3, ts: 1500 };
+    // Keep the run alive (a live source) until the test has seen the first window.
+    while (!seen) await new Promise((r) => setTimeout(r, 5));
+  }
+  let seen = false;
+  const out: Record<string, unknown>[] = [];
+  const abort = new AbortController();
+  const run = runQuery(sql('50 ms'), {
+    sources: { busy: busy() },
+    sinks: {
+      out: (rows) => {
+        out.push(...rows);
+        seen = true;
+      },
+    },
+    signal: abort.signal,
+    checkpointIntervalMs: 1,
+  });
+  let failed: unknown;
+  run.catch((e) => {
+    failed = e;
+  });
+  while (!seen && failed === undefined) await new Promise((r) => setTimeout(r, 5));
+  abort.abort();
+  await run;
+  // The quiet tail file never produced anything; without the idle timeout the window [0, 1 s) could not close.
+  t.deepEqual(out[0], { window_start: 0, n: 2 });
+});

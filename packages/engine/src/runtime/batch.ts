@@ -18,17 +18,19 @@ export interface Batch {
   readonly rows: Row[];
   readonly watermark: number;
   readonly end: boolean;
+  /** The sender has had no input for its idle timeout: leave it out of the minimum watermark until it speaks. */
+  readonly idle?: boolean;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeBatch(b: Batch): Uint8Array {
-  return packr.pack([b.from, b.port, b.rows, b.watermark, b.end ? 1 : 0]);
+  return packr.pack([b.from, b.port, b.rows, b.watermark, (b.end ? 1 : 0) | (b.idle ? 2 : 0)]);
 }
 
 export function decodeBatch(body: Uint8Array): Batch {
-  const [from, port, rows, watermark, end] = packr.unpack(body) as [string, number, Row[], number, number];
-  return { from, port, rows, watermark, end: end === 1 };
+  const [from, port, rows, watermark, flags] = packr.unpack(body) as [string, number, Row[], number, number];
+  return { from, port, rows, watermark, end: (flags & 1) === 1, idle: (flags & 2) === 2 };
 }
 
 /** Encodes any plain value (operator state). */

@@ -174,6 +174,29 @@ export abstract class Participant {
   }
 
   /** Adds the sends of `rows` (and the new watermark / end marker) to `step`. */
+  /** Tells every downstream participant that this one is idle (no input for its idle timeout). */
+  protected emitIdle(step: StepBuilderType): number {
+    let sent = 0;
+    for (const route of this.routes) {
+      for (const t of route.targets) {
+        step.send(
+          t,
+          encodeBatch({
+            from: this.id,
+            port: route.port,
+            rows: [],
+            watermark: this.outWatermark,
+            end: false,
+            idle: true,
+          }),
+        );
+        this.rt.noteSent(t, 0);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
   /** Returns the number of entries sent. */
   protected emit(step: StepBuilderType, rows: Row[], watermark: number, end: boolean): number {
     const wmChanged = watermark !== this.outWatermark;
@@ -249,6 +272,8 @@ export class OperatorParticipant extends Participant {
   private lastLsn = 0 as Lsn;
   private readonly inputWatermarks = new Map<string, number>();
   private readonly endedInputs = new Set<string>();
+  private readonly idleInputs = new Set<string>();
+  private outIdle = false;
   private inWatermark = NO_WATERMARK;
 
   constructor(
@@ -285,6 +310,7 @@ export class OperatorParticipant extends Participant {
     return {
       wm: [...this.inputWatermarks],
       ended: [...this.endedInputs],
+      idle: [...this.idleInputs],
       in: this.inWatermark,
       out: this.outWatermark,
       done: this.ended,
@@ -295,6 +321,7 @@ export class OperatorParticipant extends Participant {
   protected restoreMeta(meta: Record<string, unknown>): void {
     for (const [k, v] of meta.wm as [string, number][]) this.inputWatermarks.set(k, v);
     for (const k of meta.ended as string[]) this.endedInputs.add(k);
+    for (const k of (meta.idle as string[] | undefined) ?? []) this.idleInputs.add(k);
     this.inWatermark = meta.in as number;
     this.outWatermark = meta.out as number;
     this.ended = meta.done as boolean;
@@ -315,10 +342,16 @@ export class OperatorParticipant extends Participant {
     const step = new StepBuilder().consume(m.lsn);
     let out = batch.rows.length > 0 ? this.runChain(batch.rows, batch.port) : [];
     if (batch.end) this.endedInputs.add(batch.from);
+    if (batch.idle) this.idleInputs.add(batch.from);
+    else this.idleInputs.delete(batch.from);
     const prev = this.inputWatermarks.get(batch.from) ?? NO_WATERMARK;
     if (batch.watermark > prev) this.inputWatermarks.set(batch.from, batch.watermark);
+    // The minimum over inputs that are not idle (if every input is idle, the watermark stays where it is).
     let min = END_WATERMARK;
+    let active = 0;
     for (const u of this.upstream) {
+      if (this.idleInputs.has(u)) continue;
+      active++;
       const w = this.inputWatermarks.get(u);
       if (w === undefined) {
         min = NO_WATERMARK;
@@ -326,6 +359,9 @@ export class OperatorParticipant extends Participant {
       }
       if (w < min) min = w;
     }
+    if (active === 0) min = this.inWatermark;
+    // Idleness propagates: with every input idle, this participant is idle to its own consumers.
+    const allIdle = active === 0 && this.upstream.length > 0 && this.endedInputs.size < this.upstream.length;
     if (min > this.inWatermark) {
       this.inWatermark = min;
       const closed = this.advanceChain(min);
@@ -337,7 +373,11 @@ export class OperatorParticipant extends Participant {
     if (this.sink) {
       this.sink.write(out);
       this.rt.counters.rowsOut += out.length;
+    } else if (allIdle && out.length === 0 && !end) {
+      if (!this.outIdle) this.emitIdle(step);
+      this.outIdle = true;
     } else {
+      this.outIdle = false;
       this.emit(step, out, this.inWatermark, end);
     }
     this.commitStep(step);

@@ -17,6 +17,8 @@ export interface SourceShape {
   readonly project?: (row: Row) => Row;
   /** Source name for dead-letter records. */
   readonly name: string;
+  /** After this long without input, the source is idle: it stops holding back downstream watermarks. */
+  readonly idleTimeoutMs?: number;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface SourceShape {
  */
 export class SourceParticipant extends Participant {
   private watermark = NO_WATERMARK;
+  private lastInputAt = performance.now();
+  private idle = false;
   private events = 0;
   private badCount = 0;
 
@@ -71,7 +75,18 @@ export class SourceParticipant extends Participant {
   run(): boolean {
     if (this.ended || this.rt.pendingEntries >= this.rt.options.maxBacklog) return false;
     const read = this.reader.next(this.rt.options.batchSize);
-    if (read.kind === 'wait') return false;
+    if (read.kind === 'wait') {
+      const timeout = this.shape.idleTimeoutMs;
+      if (timeout !== undefined && !this.idle && performance.now() - this.lastInputAt >= timeout) {
+        this.idle = true;
+        const step = new StepBuilder();
+        if (this.emitIdle(step) > 0) this.commitStep(step);
+        return true;
+      }
+      return false;
+    }
+    this.lastInputAt = performance.now();
+    this.idle = false;
     const step = new StepBuilder();
     if (read.kind === 'eof') {
       this.ended = true;
