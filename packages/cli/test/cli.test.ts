@@ -120,12 +120,18 @@ test('explain: text form of the tutorial query (golden)', async (t) => {
 });
 
 test('explain: JSON form (golden), parseable, one entry per stage', async (t) => {
-  const r = await darq(['explain', tutorial, '--format', 'json', '--no-speculative']);
+  const r = await darq(['explain', tutorial, '--format', 'json', '--no-speculative', '--parallelism', '2']);
   t.is(r.code, 0, r.stderr);
   golden(t, 'explain-clicks_per_minute.json', r.stdout);
-  const m = JSON.parse(r.stdout) as { speculative: boolean; stages: { kind: string; boundary: string }[] };
+  const m = JSON.parse(r.stdout) as {
+    speculative: boolean;
+    stages: { kind: string; boundary: string; participants: string[]; inputs: { partitioning: string }[] }[];
+  };
   t.false(m.speculative);
   t.true(m.stages.some((s) => s.kind === 'source'));
+  // Two participants of the window stage, fed by key; one sink gathering from both.
+  t.true(m.stages.some((s) => s.participants.length === 2 && s.inputs[0]?.partitioning === 'hash(user_id)'));
+  t.true(m.stages.some((s) => s.kind === 'sink' && s.inputs[0]?.partitioning === 'gather'));
   t.true(m.stages.filter((s) => s.kind === 'sink').every((s) => s.boundary === 'commit-gated'));
   t.true(m.stages.filter((s) => s.kind !== 'sink').every((s) => s.boundary === 'committed-input'));
 });

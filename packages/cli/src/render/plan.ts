@@ -1,7 +1,10 @@
 import type { Job } from '@darq/engine';
 import { explain, exprToString, type Program, schemaToString } from '@darq/parser';
 
-/** How rows cross into a stage: `forward` (same participant index) or hash-partitioned by a key. */
+/**
+ * How rows cross into a stage: `forward` (one participant to one), `gather` (many to one), `broadcast` (every
+ * row to every participant) or `hash(key)` (each row to the participant its key hashes to).
+ */
 export interface PlanEdge {
   readonly from: string;
   readonly partitioning: string;
@@ -62,21 +65,22 @@ function connectorOf(options: Readonly<Record<string, string>>): Record<string, 
 export function planModel(file: string, program: Program, job: Job, speculative: boolean): PlanModel {
   const stages: PlanStage[] = job.graph.stages.map((s) => {
     const participants = Array.from({ length: s.parallelism }, (_, i) => `${s.id}.${i}`);
-    const inputs = s.inputs.map((e) => ({
-      from: e.from,
-      partitioning: e.keyDescription ? `hash(${e.keyDescription})` : 'forward',
-    }));
+    const inputs = s.inputs.map((e) => {
+      const from = job.graph.stages.find((x) => x.id === e.from)?.parallelism ?? 1;
+      // Without a key the engine sends every row to every participant of the receiving stage.
+      const unkeyed = s.parallelism > 1 ? 'broadcast' : from > 1 ? 'gather' : 'forward';
+      const k = e.keyDescription;
+      return { from: e.from, partitioning: k ? (k.startsWith('hash(') ? k : `hash(${k})`) : unkeyed };
+    });
     const stateful = s.operators.filter((o) => o.state !== 'none');
-    let state: string;
-    if (s.kind === 'source') state = 'read position and watermark (input is replayed, not copied)';
-    else if (s.kind === 'sink')
-      state =
-        s.id === DEAD_LETTER_STAGE ? 'committed length of the dead-letter file' : 'committed output position';
-    else
-      state =
-        stateful.length === 0
-          ? 'none (stateless chain)'
-          : stateful.map((o) => `${o.id}: ${o.state}`).join('; ');
+    const parts: string[] = [];
+    if (s.kind === 'source') parts.push('read position and watermark (input is replayed, not copied)');
+    if (s.kind === 'sink')
+      parts.push(
+        s.id === DEAD_LETTER_STAGE ? 'committed length of the dead-letter file' : 'committed output position',
+      );
+    for (const o of stateful) parts.push(`${o.id}: ${o.state}`);
+    const state = parts.length ? parts.join('; ') : 'none (stateless chain)';
     const wm = s.source?.def.watermark;
     const def = s.source?.def ?? s.sink?.def;
     return {
