@@ -1,17 +1,13 @@
 import type { WindowSpec } from '@darq/parser';
-import type { Aggregator } from '../aggregates/index.ts';
+import { type Aggregator, type AggregatorList, aggregatorList } from '../aggregates/index.ts';
 import type { Row } from '../runtime/batch.ts';
 import type { Operator, OperatorContext } from '../runtime/operator.ts';
+import { paneSize, windowsOfPane } from '../windows/index.ts';
 
 /** Floor of t to a multiple of `size` (aligned at `offset`), correct for negative times. */
 export function alignDown(t: number, size: number, offset = 0): number {
   const r = (t - offset) % size;
   return t - (r < 0 ? r + size : r);
-}
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
 }
 
 /** Canonical string of a group key, for maps and for a deterministic output order. */
@@ -66,20 +62,16 @@ export class WindowAggregateOperator implements Operator {
     private readonly lateSide?: string,
   ) {
     this.offset = window.offsetMs ?? 0;
-    switch (window.kind) {
-      case 'TUMBLE':
-        this.pane = window.sizeMs!;
-        break;
-      case 'HOP':
-        this.pane = gcd(window.sizeMs!, window.slideMs!);
-        break;
-      case 'CUMULATE':
-        this.pane = window.stepMs!;
-        break;
-      default:
-        throw new Error(`internal error: ${window.kind} windows are handled by the session operator`);
+    if (window.kind === 'SESSION') {
+      throw new Error('internal error: SESSION windows are handled by the session operator');
     }
+    this.pane = paneSize(window);
+    this.list = aggregatorList(aggs);
   }
+
+  private readonly list: AggregatorList;
+  /** Windows of a pane, cached: a pane's windows never change. */
+  private readonly windowCache = new Map<number, WindowRange[]>();
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
@@ -93,38 +85,25 @@ export class WindowAggregateOperator implements Operator {
     }
   }
 
-  /** The last window end a pane contributes to: a row whose pane's last window has fired is late. */
-  private lastEndOfPane(paneStart: number): number {
-    const w = this.window;
-    if (w.kind === 'TUMBLE') return paneStart + this.pane;
-    if (w.kind === 'HOP') return alignDown(paneStart, w.slideMs!, this.offset) + w.sizeMs!;
-    // CUMULATE: every window of the pane's cycle up to the cycle end.
-    return alignDown(paneStart, w.sizeMs!, this.offset) + w.sizeMs!;
-  }
-
   /** Windows that contain the pane, ascending by end. */
   private windowsOfPane(paneStart: number): WindowRange[] {
-    const w = this.window;
-    if (w.kind === 'TUMBLE') return [{ start: paneStart, end: paneStart + this.pane }];
-    if (w.kind === 'HOP') {
-      const slide = w.slideMs!;
-      const size = w.sizeMs!;
-      const out: WindowRange[] = [];
-      const last = alignDown(paneStart, slide, this.offset);
-      for (let s = last - size + slide; s <= last; s += slide) {
-        if (s + size > paneStart) out.push({ start: s, end: s + size });
-      }
-      return out;
+    let ws = this.windowCache.get(paneStart);
+    if (!ws) {
+      ws = windowsOfPane(paneStart, this.window).sort((a, b) => a.end - b.end || a.start - b.start);
+      if (this.windowCache.size > 4096) this.windowCache.clear();
+      this.windowCache.set(paneStart, ws);
     }
-    const cycle = alignDown(paneStart, w.sizeMs!, this.offset);
-    const out: WindowRange[] = [];
-    for (let e = paneStart + this.pane; e <= cycle + w.sizeMs!; e += this.pane)
-      out.push({ start: cycle, end: e });
-    return out;
+    return ws;
+  }
+
+  /** The last window end a pane contributes to: a row whose pane's last window has fired is late. */
+  private lastEndOfPane(paneStart: number): number {
+    const ws = this.windowsOfPane(paneStart);
+    return ws[ws.length - 1]!.end;
   }
 
   process(rows: Row[], _out: Row[]): void {
-    const aggs = this.aggs;
+    const list = this.list;
     let late: Row[] | undefined;
     for (const row of rows) {
       const t = this.timeOf(row);
@@ -141,11 +120,10 @@ export class WindowAggregateOperator implements Operator {
       if (!m) this.panes.set(paneStart, (m = new Map()));
       let e = m.get(ks);
       if (!e) {
-        e = { key, accs: aggs.map((a) => a.init()) };
+        e = { key, accs: list.init() };
         m.set(ks, e);
       }
-      const accs = e.accs;
-      for (let i = 0; i < aggs.length; i++) accs[i] = aggs[i]!.add(accs[i], row);
+      list.add(e.accs, row);
       const sk = `p${paneStart}|${ks}`;
       this.dirty.add(sk);
     }
@@ -163,26 +141,33 @@ export class WindowAggregateOperator implements Operator {
       }
     }
     const windows = [...closing.values()].sort((a, b) => a.end - b.end || a.start - b.start);
-    const aggs = this.aggs;
+    const list = this.list;
     for (const w of windows) {
       const merged = new Map<string, PaneEntry>();
-      for (let p = w.start; p < w.end; p += this.pane) {
-        const m = this.panes.get(alignDown(p, this.pane, this.offset));
+      const single = w.end - w.start === this.pane;
+      for (let p = alignDown(w.start, this.pane, this.offset); p < w.end; p += this.pane) {
+        if (p + this.pane <= w.start) continue;
+        const m = this.panes.get(p);
         if (!m) continue;
         for (const [ks, e] of m) {
-          const cur = merged.get(ks);
+          let cur = merged.get(ks);
           if (!cur) {
-            merged.set(ks, { key: e.key, accs: e.accs.map((a) => structuredClone(a)) });
-          } else {
-            for (let i = 0; i < aggs.length; i++) cur.accs[i] = aggs[i]!.merge(cur.accs[i], e.accs[i]);
+            if (single) {
+              // TUMBLE: the window is its one pane; read its accumulators directly.
+              merged.set(ks, e);
+              continue;
+            }
+            cur = { key: e.key, accs: list.init() };
+            merged.set(ks, cur);
           }
+          list.merge(cur.accs, e.accs);
         }
       }
       const keys = [...merged.keys()].sort();
       for (const ks of keys) {
         const e = merged.get(ks)!;
         const row: Row = [...e.key, w.start, w.end, w.end - 1];
-        for (let i = 0; i < aggs.length; i++) row.push(aggs[i]!.result(e.accs[i]));
+        for (const v of list.results(e.accs)) row.push(v);
         out.push(row);
       }
     }
