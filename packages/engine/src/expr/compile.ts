@@ -603,7 +603,6 @@ function division(op: '/' | '%'): Builtin {
     min: 2,
     max: 2,
     gen: (c, e, b) => {
-      const js = op;
       if (bothInteger(e)) {
         const divisor = literalNumber(e.args[1]!);
         const body = (a: string[]) =>
@@ -617,9 +616,9 @@ function division(op: '/' | '%'): Builtin {
       }
       if (anyDecimal(e) && e.args.every((a) => a.type.kind !== 'DOUBLE')) {
         // DECIMAL is exact: dividing by zero has no value (NULL), where DOUBLE gives ±Infinity/NaN.
-        return c.strict(e, b, (a) => `${a[1]} === 0 ? null : ${toScale(e, `${a[0]} ${js} ${a[1]}`)}`, true);
+        return c.strict(e, b, (a) => `${a[1]} === 0 ? null : ${toScale(e, `${a[0]} ${op} ${a[1]}`)}`, true);
       }
-      return c.strict(e, b, (a) => `(${a[0]} ${js} ${a[1]})`);
+      return c.strict(e, b, (a) => `(${a[0]} ${op} ${a[1]})`);
     },
   };
 }
