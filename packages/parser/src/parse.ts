@@ -125,9 +125,28 @@ export function parseScript(
       chunk = [];
       return;
     }
+    const tooComplex = complexity(chunk);
+    if (tooComplex) {
+      diagnostics.push(
+        err('E109', tooComplex, tokenSpan(first, first, file), 'split it into views or simpler expressions'),
+      );
+      noteBroken(chunk, brokenNames);
+      chunk = [];
+      return;
+    }
     parser.actionDiagnostics = [];
     parser.input = chunk;
-    const stmt = parser.statement();
+    let stmt: Statement;
+    try {
+      stmt = parser.statement();
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      diagnostics.push(err('E109', 'statement is nested too deeply to parse', tokenSpan(first, first, file)));
+      noteBroken(chunk, brokenNames);
+      parser.input = [];
+      chunk = [];
+      return;
+    }
     if (parser.errors.length > 0) {
       diagnostics.push(syntaxDiagnostic(parser.errors[0]!, chunk, file));
       noteBroken(chunk, brokenNames);
@@ -146,6 +165,40 @@ export function parseScript(
   flush(sql.length + 1);
   diagnostics.sort((a, b) => a.span.start.offset - b.span.start.offset);
   return { statements, diagnostics, brokenNames };
+}
+
+/** Nesting and operator limits: deeper input would exhaust the stack of a recursive parser or analyzer. */
+export const MAX_NESTING = 64;
+export const MAX_OPERATORS = 1000;
+const OPERATORS = new Set<TokenType>([
+  T.Plus,
+  T.Minus,
+  T.Star,
+  T.Slash,
+  T.Percent,
+  T.Concat,
+  T.Eq,
+  T.NotEq,
+  T.Lt,
+  T.LtEq,
+  T.Gt,
+  T.GtEq,
+  T.And,
+  T.Or,
+]);
+
+function complexity(chunk: IToken[]): string | undefined {
+  let depth = 0;
+  let max = 0;
+  let ops = 0;
+  for (const t of chunk) {
+    if (t.tokenType === T.LParen || t.tokenType === T.LBracket) max = Math.max(max, ++depth);
+    else if (t.tokenType === T.RParen || t.tokenType === T.RBracket) depth--;
+    else if (OPERATORS.has(t.tokenType)) ops++;
+  }
+  if (max > MAX_NESTING) return `statement nests parentheses ${max} deep (the limit is ${MAX_NESTING})`;
+  if (ops > MAX_OPERATORS) return `statement has ${ops} operators (the limit is ${MAX_OPERATORS})`;
+  return undefined;
 }
 
 const DEFINES = new Set<TokenType>([T.Source, T.Table, T.Sink, T.View, T.FunctionKw]);

@@ -14,6 +14,7 @@ export const CODES = {
   E106: 'syntax error: no alternative',
   E107: 'syntax error: trailing input',
   E108: 'syntax error: expected token',
+  E109: 'statement too deeply nested or too long',
   E110: 'unknown type',
   E201: 'unknown column',
   E202: 'ambiguous column',

@@ -126,6 +126,15 @@ export class Planner {
         if (planned) this.statements.push(planned);
       } catch (e) {
         if (e instanceof AnalysisError) this.diagnostics.push(e.diagnostic);
+        else if (e instanceof RangeError)
+          // stack exhausted: only for inputs beyond the parser's nesting and operator limits
+          this.diagnostics.push({
+            code: 'E109',
+            severity: 'error',
+            message: 'statement is too complex to analyze',
+            span: s.span,
+            hint: 'split it into views or simpler expressions',
+          });
         else if (!(e instanceof BrokenReference)) throw e;
         // a definition that failed is remembered, so statements using it do not add cascading errors
         if (s.kind === 'CreateView' || s.kind === 'CreateSource' || s.kind === 'CreateSink')
