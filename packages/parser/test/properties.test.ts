@@ -607,3 +607,16 @@ test('fuzz: generated statements over a catalog never make the analyzer throw', 
   t.log(`${programs} of the generated scripts compiled`);
   t.pass();
 });
+
+test('deeply nested or very long statements give E109, never a stack overflow', (t) => {
+  for (const n of [65, 1000, 20_000]) {
+    const nested = compile(`SELECT ${'('.repeat(n)}1${')'.repeat(n)}`);
+    t.is(nested.diagnostics[0]?.code, 'E109');
+    const calls = compile(`SELECT ${'ABS('.repeat(n)}1${')'.repeat(n)}`);
+    t.is(calls.diagnostics[0]?.code, 'E109');
+  }
+  const chain = compile(`SELECT ${Array.from({ length: 5000 }, (_, i) => i).join(' + ')}`);
+  t.is(chain.diagnostics[0]?.code, 'E109');
+  const ok = compile(`SELECT ${'('.repeat(64)}1${')'.repeat(64)} AS x`);
+  t.deepEqual(ok.diagnostics, []);
+});
