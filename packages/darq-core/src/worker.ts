@@ -69,6 +69,7 @@ export class Worker {
   private cutVersion: number;
   private readonly background: boolean;
   private syncing = false;
+  private truncationDue = false;
   private syncAgain = false;
   private nextLsn: number;
   private nextPid: number;
@@ -214,6 +215,7 @@ export class Worker {
   commit(): Version {
     this.checkOpen();
     if (!this.dirty) return this.closedVersion as Version;
+    if (this.truncationDue) this.applyTruncation();
     const v = this.closedVersion + 1;
     this.store.setCounter('persisted', v);
     this.store.setCounter('next_lsn', this.nextLsn);
@@ -268,7 +270,7 @@ export class Worker {
 
   /**
    * The cut advanced to `v` (every version ≤ v is committed cluster-wide): drops the undo records of those
-   * versions and truncates what they consumed. Durable with the next commit.
+   * versions and truncates what they consumed, in the open version or else the next one to commit.
    */
   markCommitted(v: Version): void {
     this.checkOpen();
@@ -282,10 +284,17 @@ export class Worker {
     if (v <= this.cutVersion) return;
     this.cutVersion = v;
     if (!this.undo) return;
-    this.touch();
-    this.store.truncate(v);
-    this.store.setCounter('cut', v);
+    // Truncate inside the open version if there is one; otherwise with the next commit, so that marking
+    // the cut never opens a transaction by itself (an open transaction blocks WAL checkpoints).
+    this.truncationDue = true;
+    if (this.dirty) this.applyTruncation();
     this.committedSubject.next(v);
+  }
+
+  private applyTruncation(): void {
+    this.truncationDue = false;
+    this.store.truncate(this.cutVersion);
+    this.store.setCounter('cut', this.cutVersion);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
@@ -509,7 +509,10 @@ function compactionRun(w: Worker, steps: number, lagCut: boolean) {
   }
   w.commit();
   w.checkpointWal();
-  return { half, end: { rows: w.entryCount(), bytes: fileBytes() } };
+  return {
+    half,
+    end: { rows: w.entryCount(), bytes: fileBytes(), walBytes: statSync(`${w.path}-wal`).size },
+  };
 
   function fileBytes(): number {
     w.checkpointWal();
@@ -526,6 +529,7 @@ for (const undo of [false, true]) {
     t.true(end.rows <= (undo ? 3 * 50 * 3 + 10 : 3), `rows at end ${end.rows}`);
     t.true(end.bytes <= half.bytes * 1.1 + 64 * 1024, `bytes: ${half.bytes} at half, ${end.bytes} at end`);
     t.true(end.bytes < 2_000_000, `in-use bytes ${end.bytes} for ${steps} steps of 4 kB`);
+    t.true(end.walBytes < 30_000_000, `WAL of ${end.walBytes} bytes: checkpoints must keep it bounded`);
     t.deepEqual(w.participant('loop').get('s', 'n'), steps);
     t.is(w.participant('loop').stateEntries().length, 1);
     w.close();
