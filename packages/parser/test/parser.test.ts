@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { SqlParser } from '../src/grammar/parser.ts';
 import {
   CODES,
   compile,
@@ -310,4 +311,8 @@ SELECT nope FROM v;`;
     compile(sql).diagnostics.map((d) => `${d.span.start.line}:${d.code}`),
     ['1:E110', '3:E604'],
   );
+});
+
+test("the grammar passes chevrotain's validations (no ambiguity, no left recursion)", (t) => {
+  t.notThrows(() => new SqlParser({ validate: true }));
 });

@@ -178,8 +178,17 @@ export class SqlParser extends EmbeddedActionsParser {
   /** Problems found by actions (unknown type names, bad numbers): reported with the syntax errors. */
   actionDiagnostics: ParseDiag[] = [];
 
-  constructor() {
-    super(T.allTokens, { maxLookahead: 2, errorMessageProvider: messages, recoveryEnabled: false });
+  /**
+   * `validate` runs chevrotain's grammar checks (ambiguities, left recursion): ~0.4 s, so the shared instance
+   * skips them and a test builds a validating one.
+   */
+  constructor(opts: { validate?: boolean } = {}) {
+    super(T.allTokens, {
+      maxLookahead: 2,
+      errorMessageProvider: messages,
+      recoveryEnabled: false,
+      skipValidations: opts.validate !== true,
+    });
     this.performSelfAnalysis();
   }
 
