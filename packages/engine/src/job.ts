@@ -133,7 +133,25 @@ export class Job {
     const baseDir = options.baseDir ?? process.cwd();
     const { udfs, udafs } = await loadFunctions(program, baseDir);
     const parallelism = options.parallelism ?? 1;
-    const lowerer = new Lowerer(program, { parallelism, udfs, udafs, onUdfError: options.onUdfError });
+    const overridden = (name: string, map?: Readonly<Record<string, unknown>>) =>
+      Object.keys(map ?? {}).some((k) => k.toLowerCase() === name.toLowerCase());
+    const blackholeSinks = new Set(
+      program.sinks
+        .filter(
+          (s) =>
+            (s.options.connector ?? '').toLowerCase() === 'blackhole' &&
+            !overridden(s.name, options.outputs) &&
+            !overridden(s.name, options.callbacks),
+        )
+        .map((s) => s.name.toLowerCase()),
+    );
+    const lowerer = new Lowerer(program, {
+      parallelism,
+      udfs,
+      udafs,
+      blackholeSinks,
+      ...(options.onUdfError ? { onUdfError: options.onUdfError } : {}),
+    });
     const runnable = program.statements.filter((s) => s.kind !== 'Explain');
     if (runnable.length === 0)
       throw new PlanError('NOTHING_TO_RUN', 'the script has no INSERT INTO or SELECT to run');

@@ -85,7 +85,9 @@ export class SearchTraceSourceReader implements SourceReader {
       ...base,
       ...(num(options, 'rate', what) !== undefined ? { rate: num(options, 'rate', what)! } : {}),
       ...(num(options, 'seconds', what) !== undefined ? { seconds: num(options, 'seconds', what)! } : {}),
-      ...(num(options, 'events', what) !== undefined ? { events: num(options, 'events', what)!, seconds: undefined } : {}),
+      ...(num(options, 'events', what) !== undefined
+        ? { events: num(options, 'events', what)!, seconds: undefined }
+        : {}),
       ...(num(options, 'seed', what) !== undefined ? { seed: num(options, 'seed', what)! } : {}),
     };
     this.opts = o;

@@ -17,6 +17,8 @@ export class CalcOperator extends StatelessOperator {
     private readonly predicate: ((row: Row) => boolean) | undefined,
     private readonly projection: ((row: Row) => Row) | undefined,
     private readonly skipFailedRows = false,
+    /** WHERE and SELECT fused into one function: null when the row does not pass. */
+    private readonly calc?: (row: Row) => Row | null,
   ) {
     super();
   }
@@ -32,7 +34,13 @@ export class CalcOperator extends StatelessOperator {
     }
     const p = this.predicate;
     const f = this.projection;
-    if (p && f) {
+    const calc = this.calc;
+    if (calc) {
+      for (const r of rows) {
+        const o = calc(r);
+        if (o !== null) out.push(o);
+      }
+    } else if (p && f) {
       for (const r of rows) if (p(r)) out.push(f(r));
     } else if (p) {
       for (const r of rows) if (p(r)) out.push(r);
@@ -47,8 +55,14 @@ export class CalcOperator extends StatelessOperator {
     const p = this.predicate;
     const f = this.projection;
     let failed: Row[] | undefined;
+    const calc = this.calc;
     for (const r of rows) {
       try {
+        if (calc) {
+          const o = calc(r);
+          if (o !== null) out.push(o);
+          continue;
+        }
         if (p && !p(r)) continue;
         out.push(f ? f(r) : r);
       } catch (e) {
@@ -60,5 +74,25 @@ export class CalcOperator extends StatelessOperator {
       this.ctx.metrics.badRecords += failed.length;
       this.ctx.sideOutput('deadletter', failed);
     }
+  }
+}
+
+/**
+ * A blackhole sink fused into the stage that feeds it: there is nothing to release, so nothing needs to cross
+ * a stage boundary (no log entries); it only counts rows.
+ */
+export class BlackholeOperator extends StatelessOperator {
+  private ctx?: OperatorContext;
+  constructor(
+    readonly id: string,
+    readonly name: string,
+  ) {
+    super();
+  }
+  override open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+  process(rows: Row[]): void {
+    if (this.ctx) this.ctx.metrics.rowsOut += rows.length;
   }
 }

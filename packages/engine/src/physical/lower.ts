@@ -12,8 +12,14 @@ import {
 } from '@darq/parser';
 import { type Aggregator, createAggregator, type UdafModule } from '../aggregates/index.ts';
 import { PlanError } from '../errors.ts';
-import { type CompileOptions, compileExpr, compilePredicate, compileProjection } from '../expr/index.ts';
-import { CalcOperator } from '../operators/calc.ts';
+import {
+  type CompileOptions,
+  compileCalc,
+  compileExpr,
+  compilePredicate,
+  compileProjection,
+} from '../expr/index.ts';
+import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
@@ -25,6 +31,8 @@ export interface LowerOptions {
   readonly parallelism: number;
   readonly udfs: Readonly<Record<string, (...args: unknown[]) => unknown>>;
   readonly udafs: Readonly<Record<string, UdafModule>>;
+  /** Sinks that discard their rows (connector 'blackhole', not overridden): fused, never logged. */
+  readonly blackholeSinks?: ReadonlySet<string>;
   /** A UDF that throws: end the run (fail), drop the row to the dead-letter file (skip), or yield NULL. */
   readonly onUdfError?: 'fail' | 'skip' | 'null';
 }
@@ -140,6 +148,13 @@ export class Lowerer {
   }
 
   private lowerInsert(sink: SinkDef, plan: LogicalNode): void {
+    if (this.opts.blackholeSinks?.has(sink.name.toLowerCase())) {
+      const c = this.fusable(this.lower(plan));
+      const id = this.nextOpId();
+      const name = `Sink ${sink.name} (blackhole)`;
+      this.push(c.stage, { id, name, state: 'none', create: () => new BlackholeOperator(id, name) });
+      return;
+    }
     const c = this.lower(plan);
     let stage = this.sinkStages.get(sink.name);
     if (!stage) {
@@ -180,6 +195,8 @@ export class Lowerer {
 
   /** A view used twice is one subplan: lowered once, its stage feeding every consumer. */
   private readonly memo = new Map<string, Cursor>();
+  /** The Filter just fused into a stage, which a Project right above it may merge with. */
+  private readonly lastFilter = new Map<StageSpec, { spec: OperatorSpec; predicate: Expr }>();
   private readonly uses = new Map<string, number>();
 
   private static keyOf(node: LogicalNode): string {
@@ -227,18 +244,34 @@ export class Lowerer {
         const c = this.fusable(this.lower(node.input));
         const pred = compilePredicate(node.predicate, this.compileOpts);
         const id = this.nextOpId();
-        this.push(c.stage, {
+        const spec: OperatorSpec = {
           id,
           name: 'Filter',
           state: 'none',
           create: () => new CalcOperator(id, 'Filter', pred, undefined, this.skip),
-        });
+        };
+        this.push(c.stage, spec);
+        this.lastFilter.set(c.stage, { spec, predicate: node.predicate });
         return { stage: c.stage, schema: node.schema };
       }
       case 'Project': {
         const c = this.fusable(this.lower(node.input));
         if (isIdentity(node.exprs, c.schema)) {
           c.stage.schema = node.schema;
+          return { stage: c.stage, schema: node.schema };
+        }
+        const filter = this.lastFilter.get(c.stage);
+        if (node.input.kind === 'Filter' && filter && c.stage.operators.at(-1) === filter.spec) {
+          // WHERE then SELECT in one generated function: shared column reads and sub-expressions.
+          const calc = compileCalc(filter.predicate, node.exprs, this.compileOpts);
+          const id = filter.spec.id;
+          c.stage.operators[c.stage.operators.length - 1] = {
+            id,
+            name: 'Calc',
+            state: 'none',
+            create: () => new CalcOperator(id, 'Calc', undefined, undefined, this.skip, calc),
+          };
+          this.lastFilter.delete(c.stage);
           return { stage: c.stage, schema: node.schema };
         }
         const proj = compileProjection(node.exprs, this.compileOpts);

@@ -17,6 +17,8 @@ export interface OperatorMetrics {
   lateRows: number;
   /** Rows sent to the dead-letter file (unreadable input, failed UDF calls with skip). */
   badRecords: number;
+  /** Rows delivered to sinks. */
+  rowsOut: number;
 }
 
 export interface OperatorContext {

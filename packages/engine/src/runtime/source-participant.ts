@@ -92,9 +92,9 @@ export class SourceParticipant extends Participant {
       this.ended = true;
       this.watermark = END_WATERMARK;
       const closed = this.advanceChain(END_WATERMARK);
-      this.emit(step, closed, END_WATERMARK, true);
+      const sent = this.emit(step, closed, END_WATERMARK, true);
       this.markMetaDirty();
-      this.commitStep(step);
+      if (sent > 0) this.commitStep(step);
       return true;
     }
     const shape = this.shape;
