@@ -333,6 +333,19 @@ function pushFilter(input: LogicalNode, predicate: Expr, orig: { span: LogicalNo
     }
     case 'Join': {
       const n = input.left.schema.fields.length;
+      // a WHERE conjunct that is never TRUE on a NULL-padded row turns an outer join (partly) inner
+      const simpler = simplifyOuterJoin(input.joinKind, parts, n);
+      if (simpler !== input.joinKind) {
+        const join = mkJoin(
+          simpler,
+          input.left,
+          input.right,
+          input.condition,
+          classifyJoin(input.left, input.right, input.condition, input.temporal === true),
+          input.span,
+        );
+        return pushFilter(join, predicate, orig);
+      }
       const toLeft: Expr[] = [];
       const toRight: Expr[] = [];
       const toCond: Expr[] = [];
@@ -370,6 +383,50 @@ function pushFilter(input: LogicalNode, predicate: Expr, orig: { span: LogicalNo
     default:
       return mkFilter(input, predicate, span);
   }
+}
+
+const STRICT = new Set([
+  '=',
+  '<>',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'LIKE',
+  'NOT_LIKE',
+  'IN',
+  'NOT_IN',
+  'BETWEEN',
+  'NOT_BETWEEN',
+  'IS_NOT_NULL',
+  'IS_TRUE',
+]);
+const STRICT_OPERAND = new Set(['+', '-', '*', '/', '%', 'NEG', '||', 'LOWER', 'UPPER', 'MOD']);
+
+/** Is `e` NULL whenever its columns are? (columns, literals, casts and plain arithmetic over them) */
+function strictOperand(e: Expr): boolean {
+  if (e.kind === 'ColumnRef' || e.kind === 'Literal') return true;
+  if (e.kind === 'Cast') return strictOperand(e.expr);
+  return e.kind === 'Call' && STRICT_OPERAND.has(e.fn) && e.args.every(strictOperand);
+}
+
+/** Does conjunct `p` reject rows whose columns in [from, to) are all NULL? */
+function rejectsNulls(p: Expr, from: number, to: number): boolean {
+  if (p.kind !== 'Call' || !STRICT.has(p.fn) || !p.args.every(strictOperand)) return false;
+  return [...columnsOf(p)].some((c) => c >= from && c < to);
+}
+
+function simplifyOuterJoin(kind: Join['joinKind'], parts: readonly Expr[], n: number): Join['joinKind'] {
+  if (kind === 'inner') return kind;
+  const rightRejected = parts.some((p) => rejectsNulls(p, n, Number.POSITIVE_INFINITY));
+  const leftRejected = parts.some((p) => rejectsNulls(p, 0, n));
+  if (kind === 'left') return rightRejected ? 'inner' : kind;
+  if (kind === 'right') return leftRejected ? 'inner' : kind;
+  // full
+  if (leftRejected && rightRejected) return 'inner';
+  if (leftRejected) return 'left';
+  if (rightRejected) return 'right';
+  return kind;
 }
 
 function deterministic(e: Expr): boolean {
