@@ -1,11 +1,12 @@
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Schema, SinkDef, SourceDef } from '@darq/parser';
 import { PlanError } from '../errors.ts';
 import type { FormatColumn } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
 import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
 import { FileSourceReader } from './file-source.ts';
-import { AsyncIterableSourceReader } from './iterable-source.ts';
+import { AsyncIterableSourceReader, BAD_LINE } from './iterable-source.ts';
 import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
 
@@ -51,6 +52,23 @@ function physicalColumns(def: SourceDef): FormatColumn[] {
   return def.columns.filter((c) => !c.expr).map((c) => ({ name: c.name, type: c.type }));
 }
 
+/** Standard input as JSON objects, one per line; a line that is not JSON becomes a dead letter downstream. */
+async function* stdinObjects(name: string): AsyncIterable<Record<string, unknown>> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  for await (const text of rl) {
+    line++;
+    if (text.trim() === '') continue;
+    try {
+      yield JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      // Handed on as a value that fails decoding with the reason, so it is dead-lettered with its position.
+      yield { [BAD_LINE]: `stdin:${line}: malformed jsonl: ${(e as Error).message}`, raw: text } as never;
+    }
+  }
+  void name;
+}
+
 export function createSourceReader(def: SourceDef, ctx: ConnectorContext): SourceReader {
   const o = def.options;
   const what = `source ${def.name}`;
@@ -83,6 +101,16 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
         timestampUnit: (o['timestamp.unit'] ?? 'ms') === 'ns' ? 'ns' : 'ms',
       });
     }
+    case 'stdin': {
+      const format = fileFormat(o, what);
+      if (format === 'csv') {
+        throw new PlanError(
+          'UNSUPPORTED_FORMAT',
+          `${what}: the stdin connector reads JSON lines; use format = 'jsonl'`,
+        );
+      }
+      return new AsyncIterableSourceReader(def.name, stdinObjects(def.name), physicalColumns(def));
+    }
     case 'search-trace':
     case 'search_trace':
       return new SearchTraceSourceReader(def.name, o, physicalColumns(def));
@@ -101,7 +129,7 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
     default:
       throw new PlanError(
         'UNKNOWN_CONNECTOR',
-        `${what}: unknown connector '${o.connector}'; available: file, search-trace, nexmark`,
+        `${what}: unknown connector '${o.connector}'; available: file, stdin, search-trace, nexmark`,
       );
   }
 }

@@ -372,7 +372,7 @@ export class OperatorParticipant extends Participant {
     this.markMetaDirty();
     if (this.sink) {
       this.sink.write(out);
-      this.rt.counters.rowsOut += out.length;
+      if (!this.id.startsWith('deadletter.')) this.rt.counters.rowsOut += out.length;
     } else if (allIdle && out.length === 0 && !end) {
       if (!this.outIdle) this.emitIdle(step);
       this.outIdle = true;
