@@ -1,13 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  type NexmarkEvent,
-  NexmarkGenerator,
-  type NexmarkOptions,
-  SEARCH_TRACE_PRESETS,
-  type SearchTraceOptions,
-  writeSearchTraceJsonl,
-} from '@darq/engine';
+import type { NexmarkEvent, NexmarkOptions, SearchTraceOptions } from '@darq/engine';
 import { CliError, EXIT_USAGE } from '../errors.ts';
 import type { Io } from './run.ts';
 
@@ -75,14 +68,21 @@ export async function generateCommand(kind: string, flags: GenerateFlags, io: Io
   if (!fs.existsSync(path.dirname(out)))
     throw new CliError(EXIT_USAGE, `--out ${flags.out}: directory ${path.dirname(out)} does not exist`);
   const started = performance.now();
-  const res = kind === 'nexmark' ? await writeNexmark(out, flags, io) : writeSearchTrace(out, flags, io);
+  const res =
+    kind === 'nexmark' ? await writeNexmark(out, flags, io) : await writeSearchTrace(out, flags, io);
   const secs = (performance.now() - started) / 1000;
   io.stderr(
     `darq: wrote ${res.events} ${kind === 'nexmark' ? 'NEXMark' : 'search'} events (${(res.bytes / 1e6).toFixed(1)} MB) to ${flags.out} in ${secs.toFixed(2)} s\n`,
   );
 }
 
-function writeSearchTrace(out: string, flags: GenerateFlags, io: Io): { events: number; bytes: number } {
+async function writeSearchTrace(
+  out: string,
+  flags: GenerateFlags,
+  io: Io,
+): Promise<{ events: number; bytes: number }> {
+  // The engine is loaded once the flags are known to be good: a usage error costs nothing.
+  const { SEARCH_TRACE_PRESETS, writeSearchTraceJsonl } = await import('@darq/engine');
   let base: SearchTraceOptions = { rate: 50_000, seconds: 30 };
   if (flags.preset) {
     const p = SEARCH_TRACE_PRESETS[flags.preset as keyof typeof SEARCH_TRACE_PRESETS];
@@ -137,6 +137,7 @@ async function writeNexmark(
     ...(rate !== undefined ? { rate } : {}),
     ...(seed !== undefined ? { seedEvents: seed } : {}),
   };
+  const { NexmarkGenerator } = await import('@darq/engine');
   const g = new NexmarkGenerator(opts);
   const stream = fs.createWriteStream(out);
   const p = progress(io, events);

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineError, Job, type Progress, type RunSummary } from '@darq/engine';
+import type { Job, Progress, RunSummary } from '@darq/engine';
 import { CliError, EXIT_BAD_RECORDS, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
 import { type RowFormat, RowPrinter } from '../render/rows.ts';
 import { progressLine, summaryLine } from '../render/summary.ts';
-import { compileFile } from './compile.ts';
 
 export interface RunFlags {
   state?: string;
@@ -86,6 +85,9 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const outputs = pairs(flags.output, '--output');
   const checkpointIntervalMs = intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
   const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
+  // The parser and the engine are loaded once the flags are known to be good: a usage error costs nothing.
+  const { compileFile } = await import('./compile.ts');
+  const { EngineError, Job } = await import('@darq/engine');
   const program = compileFile(file, io.stderr);
   const temporaryState = flags.state === undefined;
   const stateDir = flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-'));
