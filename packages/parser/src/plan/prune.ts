@@ -218,27 +218,14 @@ function prune(n: LogicalNode, needed: Set<number>): Pruned {
       else want.add(n.timeColumn);
       const child = prune(n.input, want);
       const m = child.node.schema.fields.length;
-      const map = n.rowNumberColumn ? [...child.map, m] : [...child.map];
+      // the rank column is only produced when something reads it
+      const rn = n.rowNumberColumn !== undefined && needed.has(k) ? n.rowNumberColumn : undefined;
+      const map = n.rowNumberColumn ? [...child.map, rn ? m : -1] : [...child.map];
       const partitionBy = n.partitionBy.map((c) => col(child.map, c));
       const node =
         n.kind === 'TopN'
-          ? mkTopN(
-              child.node,
-              partitionBy,
-              remapSort(n.orderBy, child.map),
-              n.limit,
-              n.rowNumberColumn,
-              n.windowed,
-              n.span,
-            )
-          : mkDeduplicate(
-              child.node,
-              partitionBy,
-              col(child.map, n.timeColumn),
-              n.keep,
-              n.rowNumberColumn,
-              n.span,
-            );
+          ? mkTopN(child.node, partitionBy, remapSort(n.orderBy, child.map), n.limit, rn, n.windowed, n.span)
+          : mkDeduplicate(child.node, partitionBy, col(child.map, n.timeColumn), n.keep, rn, n.span);
       return { node, map };
     }
     case 'OverAggregate': {
