@@ -323,7 +323,7 @@ export class Job {
             s.kind === 'sink'
               ? s.id === DEAD_LETTER_STAGE
                 ? deadLetterWriter(cctx, deadLetterPath)
-                : createSinkWriter(s.sink!.def, s.schema, cctx)
+                : createSinkWriter(s.sink!.def, s.schema, cctx, s.changelog === 'updating')
               : undefined;
           others.push(
             new OperatorParticipant(rt, id, ops(), routes.get(s.id) ?? [], upstream, sideRoutesOf(s), writer),
@@ -374,11 +374,22 @@ function sourceShape(
         const full: Row = new Array(n).fill(null);
         for (let k = 0; k < physicalIdx.length; k++) full[physicalIdx[k]!] = phys[k];
         for (const c of computed) if (c) full[c.i] = c.fn(full);
+        if (phys.length > physicalIdx.length) full.push(phys[physicalIdx.length]);
         return full;
       }
     : undefined;
   const identity = columns.length === n && columns.every((c, i) => c === i);
-  const project = identity ? undefined : (full: Row): Row => columns.map((c) => full[c]);
+  // A changelog source's rows carry their change kind after the physical columns: keep it at the end.
+  const updating = def.changelog === 'updating';
+  const project = identity
+    ? undefined
+    : updating
+      ? (full: Row): Row => {
+          const o = columns.map((c) => full[c]);
+          o.push(full[n]);
+          return o;
+        }
+      : (full: Row): Row => columns.map((c) => full[c]);
   const wm = def.watermark;
   return {
     name: def.name,

@@ -12,7 +12,24 @@ import { Job, type JobOptions, SimulatedCrash } from '../src/index.ts';
  * README): straight; with a commit after every step and 32-row source batches (as Arroyo's harness batches);
  * and killed mid-run — the worker abandoned with its open version lost, as after SIGKILL — then resumed.
  */
-const groups = new Set((process.env.DARQ_CONFORMANCE ?? 'part1').split(','));
+const groups = new Set((process.env.DARQ_CONFORMANCE ?? 'part1,part2').split(','));
+/**
+ * Part-2 cases the engine runs today. Not yet: the window and regular joins (windowed_inner_join,
+ * windowed_outer_join, offset_impulse_join, updating_inner_join), window Top-N (most_active_driver_last_hour),
+ * UNNEST (unnest_in_view) and every_aggregate (approx_percentile_cont is missing). DARQ_CONFORMANCE=all runs
+ * every case regardless, to see where they stand.
+ */
+const RUNNING_PART2 = new Set([
+  'aggregates',
+  'grouped_aggregates',
+  'null_aggregates',
+  'filter_updating_aggregates',
+  'active_drivers',
+  'debezium_coercion',
+  'debezium_agg',
+  'debezium_pass_through',
+]);
+const all = process.env.DARQ_CONFORMANCE === 'all';
 
 async function runCase(c: ArroyoCase, dir: string, extra: Partial<JobOptions>, crashAfterVersions?: number) {
   const out = path.join(dir, 'out.json');
@@ -39,7 +56,7 @@ async function runCase(c: ArroyoCase, dir: string, extra: Partial<JobOptions>, c
 }
 
 for (const c of arroyoCases) {
-  if (!groups.has(c.group)) continue;
+  if (!all && (!groups.has(c.group) || (c.group === 'part2' && !RUNNING_PART2.has(c.name)))) continue;
   test(`arroyo ${c.name}: straight, frequent commits, killed and resumed`, async (t) => {
     const golden = splitLines(fs.readFileSync(c.golden, 'utf8'));
     const ways: [string, Partial<JobOptions>, number | undefined][] = [

@@ -1,14 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DataType } from '@darq/parser';
 import { ConnectorError, StateError } from '../errors.ts';
 import { type FormatColumn, jsonLineEncoder, toJsonValue } from '../formats/codec.ts';
 import { csvField } from '../formats/csv.ts';
 import type { Row } from '../runtime/batch.ts';
+import { ROW_KIND_LABELS, RowKind } from '../runtime/changelog.ts';
 import type { SinkWriter } from './source.ts';
 
 export interface FileSinkOptions {
   readonly path: string;
-  readonly format: 'jsonl' | 'csv';
+  readonly format: 'jsonl' | 'csv' | 'debezium_json';
+  /** Rows carry a change kind (+I -U +U -D) after their columns. */
+  readonly updating?: boolean;
   readonly columns: readonly FormatColumn[];
   /** CSV: write a header line first. */
   readonly header?: boolean;
@@ -29,10 +33,21 @@ export class FileSinkWriter implements SinkWriter {
   private readonly encode: (r: Row) => string;
   private dirty = false;
 
+  private readonly encodeBatch?: (rows: Row[]) => string;
+
   constructor(private readonly opts: FileSinkOptions) {
     this.description = `${opts.format} file ${opts.path}`;
-    if (opts.format === 'jsonl') {
-      this.encode = jsonLineEncoder(opts.columns);
+    if (opts.format === 'debezium_json') {
+      this.encode = () => '';
+      this.encodeBatch = debeziumEncoder(opts.columns, opts.updating === true);
+    } else if (opts.format === 'jsonl') {
+      const plain = jsonLineEncoder(opts.columns);
+      const width = opts.columns.length;
+      // An updating result in plain JSON lines: each line says its change kind in an "op" field.
+      this.encode = opts.updating
+        ? (r) =>
+            `${plain(r).slice(0, -1)}${width > 0 ? ',' : ''}"op":"${ROW_KIND_LABELS[r[width] as number]}"}`
+        : plain;
     } else {
       const cols = opts.columns;
       this.encode = (r) => cols.map((c, i) => csvField(toJsonValue(r[i], c.type))).join(',');
@@ -87,6 +102,10 @@ export class FileSinkWriter implements SinkWriter {
 
   write(rows: Row[]): void {
     if (rows.length === 0) return;
+    if (this.encodeBatch) {
+      this.append(this.encodeBatch(rows));
+      return;
+    }
     let text = '';
     for (const r of rows) text += `${this.encode(r)}\n`;
     this.append(text);
@@ -105,6 +124,48 @@ export class FileSinkWriter implements SinkWriter {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** Debezium's JSON value form: timestamps as integer epoch milliseconds, NULL as null. */
+function debeziumValue(v: unknown, type: DataType): unknown {
+  if (v === null || v === undefined) return null;
+  if (type.kind === 'TIMESTAMP') return v;
+  return toJsonValue(v, type);
+}
+
+/**
+ * Debezium-style change events, one JSON object per line: `{"before": row|null, "after": row|null, "op": c|u|d}`.
+ * An update-before directly followed by its update-after becomes one `u`; a lone `-U` is a `d` and a lone `+U`
+ * a `c`. Append-only input is all `c`.
+ */
+function debeziumEncoder(columns: readonly FormatColumn[], updating: boolean): (rows: Row[]) => string {
+  const width = columns.length;
+  const obj = (r: Row) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < width; i++) o[columns[i]!.name] = debeziumValue(r[i], columns[i]!.type);
+    return o;
+  };
+  return (rows) => {
+    let text = '';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const kind = updating ? (r[width] as number) : RowKind.INSERT;
+      if (kind === RowKind.UPDATE_BEFORE) {
+        const next = rows[i + 1];
+        if (next && next[width] === RowKind.UPDATE_AFTER) {
+          text += `${JSON.stringify({ before: obj(r), after: obj(next), op: 'u' })}\n`;
+          i++;
+          continue;
+        }
+        text += `${JSON.stringify({ before: obj(r), after: null, op: 'd' })}\n`;
+      } else if (kind === RowKind.DELETE) {
+        text += `${JSON.stringify({ before: obj(r), after: null, op: 'd' })}\n`;
+      } else {
+        text += `${JSON.stringify({ before: null, after: obj(r), op: 'c' })}\n`;
+      }
+    }
+    return text;
+  };
 }
 
 /** Rows to a stream (stdout) as JSON lines, released once committed. Not truncatable: see docs. */

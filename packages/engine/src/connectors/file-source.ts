@@ -3,11 +3,13 @@ import { ConnectorError } from '../errors.ts';
 import { BadRecord, type FormatColumn, jsonObjectDecoder } from '../formats/codec.ts';
 import { parseCsvLine } from '../formats/csv.ts';
 import type { Row } from '../runtime/batch.ts';
+import { RowKind } from '../runtime/changelog.ts';
 import type { BadInput, SourceRead, SourceReader } from './source.ts';
 
 export interface FileSourceOptions {
   readonly path: string;
-  readonly format: 'jsonl' | 'csv';
+  /** `debezium_json`: change events `{before, after, op}`; rows then carry a change kind after their columns. */
+  readonly format: 'jsonl' | 'csv' | 'debezium_json';
   readonly columns: readonly FormatColumn[];
   /** Keep reading as the file grows instead of ending at its current end. */
   readonly follow?: boolean;
@@ -143,7 +145,8 @@ export class FileSourceReader implements SourceReader {
       const lineNo = firstLine + i;
       if (csvHeader && lineNo === 1) continue;
       try {
-        rows.push(this.decodeLine(line));
+        if (this.opts.format === 'debezium_json') this.decodeChange(line, rows);
+        else rows.push(this.decodeLine(line));
       } catch (e) {
         const reason =
           e instanceof BadRecord ? e.message : `malformed ${this.opts.format}: ${(e as Error).message}`;
@@ -155,6 +158,36 @@ export class FileSourceReader implements SourceReader {
       }
     }
     return { kind: 'batch', rows, bad };
+  }
+
+  /** One Debezium change event → its rows: c/r → +I, u → -U then +U, d → -D. */
+  private decodeChange(text: string, out: Row[]): void {
+    const e = JSON.parse(text) as { before?: unknown; after?: unknown; op?: unknown };
+    if (e === null || typeof e !== 'object') throw new BadRecord('expected a Debezium change event object');
+    const row = (v: unknown, kind: RowKind) => {
+      if (v === null || typeof v !== 'object') {
+        throw new BadRecord(
+          `Debezium op '${String(e.op)}' needs a '${kind === RowKind.INSERT || kind === RowKind.UPDATE_AFTER ? 'after' : 'before'}' object`,
+        );
+      }
+      const r = this.decodeObject(v as Record<string, unknown>);
+      r.push(kind);
+      return r;
+    };
+    switch (e.op) {
+      case 'c':
+      case 'r':
+        out.push(row(e.after, RowKind.INSERT));
+        return;
+      case 'u':
+        out.push(row(e.before, RowKind.UPDATE_BEFORE), row(e.after, RowKind.UPDATE_AFTER));
+        return;
+      case 'd':
+        out.push(row(e.before, RowKind.DELETE));
+        return;
+      default:
+        throw new BadRecord(`Debezium op must be c, r, u or d, got ${JSON.stringify(e.op)}`);
+    }
   }
 
   private decodeLine(text: string): Row {

@@ -94,11 +94,14 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
       if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
       return new FileSourceReader({
         path: p,
-        format: fileFormat(o, what),
+        format: /^debezium[_-]json$/i.test(o.format ?? '') ? 'debezium_json' : fileFormat(o, what),
         columns: physicalColumns(def),
         follow: (o.mode ?? o['source.mode'] ?? '').toLowerCase() === 'tail' || o.follow === 'true',
         header: o['csv.header'] === 'true' || o.header === 'true',
-        timestampUnit: (o['timestamp.unit'] ?? 'ms') === 'ns' ? 'ns' : 'ms',
+        // Integer timestamps: epoch milliseconds, except in Debezium change events, where (as Arroyo reads
+        // them) they are epoch nanoseconds; 'timestamp.unit' = 'ms' | 'ns' overrides either.
+        timestampUnit:
+          (o['timestamp.unit'] ?? (/^debezium/i.test(o.format ?? '') ? 'ns' : 'ms')) === 'ns' ? 'ns' : 'ms',
       });
     }
     case 'stdin': {
@@ -146,7 +149,12 @@ function objectRows(schema: Schema, fn: (rows: Record<string, unknown>[]) => voi
     );
 }
 
-export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorContext): SinkWriter {
+export function createSinkWriter(
+  def: SinkDef,
+  schema: Schema,
+  ctx: ConnectorContext,
+  updating = false,
+): SinkWriter {
   const o = def.options;
   const what = `sink ${def.name}`;
   const columns: FormatColumn[] = schema.fields.map((f) => ({ name: f.name, type: f.type }));
@@ -166,7 +174,13 @@ export function createSinkWriter(def: SinkDef, schema: Schema, ctx: ConnectorCon
       if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
       return new FileSinkWriter({
         path: p,
-        format: override && !/^csv$/i.test(o.format ?? '') ? 'jsonl' : fileFormat(o, what),
+        format:
+          override && !/^(csv|debezium_json|debezium-json)$/i.test(o.format ?? '')
+            ? 'jsonl'
+            : /^debezium[_-]json$/i.test(o.format ?? '')
+              ? 'debezium_json'
+              : fileFormat(o, what),
+        updating,
         columns,
         header: o['csv.header'] === 'true' || o.header === 'true',
         fsync: ctx.persistence === 'machine',

@@ -10,7 +10,7 @@ import {
   type SinkDef,
   type SourceDef,
 } from '@darq/parser';
-import { type Aggregator, createAggregator, type UdafModule } from '../aggregates/index.ts';
+import { type Aggregator, aggregatorList, createAggregator, type UdafModule } from '../aggregates/index.ts';
 import { PlanError } from '../errors.ts';
 import {
   type CompileOptions,
@@ -20,10 +20,12 @@ import {
   compileProjection,
 } from '../expr/index.ts';
 import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
+import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import type { Row } from '../runtime/batch.ts';
+import { RowKind } from '../runtime/changelog.ts';
 import type { EdgeSpec, JobGraph, OperatorSpec, StageSpec } from './graph.ts';
 
 export interface LowerOptions {
@@ -222,6 +224,17 @@ export class Lowerer {
     return shared;
   }
 
+  /** Time-based operators read append-only input; an updating input is refused at plan time. */
+  private appendOnly(c: Cursor, what: string): Cursor {
+    if (c.stage.changelog === 'updating') {
+      throw new PlanError(
+        'UPDATING_INPUT',
+        `${what} needs an append-only input, but its input is an updating result (a GROUP BY without a window, or a changelog source); aggregate in a window first`,
+      );
+    }
+    return c;
+  }
+
   /** A cursor that operators may be fused into: behind a shared stage, a new stage. */
   private fusable(c: Cursor): Cursor {
     if (!c.shared) return c;
@@ -238,6 +251,7 @@ export class Lowerer {
         const def = this.sourceDef(node.source);
         const stage = this.newStage('source', { source: { def, columns: node.columns } });
         stage.schema = node.schema;
+        if (def.changelog === 'updating') stage.changelog = 'updating';
         return { stage, schema: node.schema };
       }
       case 'Filter': {
@@ -260,10 +274,20 @@ export class Lowerer {
           c.stage.schema = node.schema;
           return { stage: c.stage, schema: node.schema };
         }
+        // An updating input's rows carry their change kind after the columns: keep it after the new columns.
+        const width = c.schema.fields.length;
+        const updating = c.stage.changelog === 'updating';
         const filter = this.lastFilter.get(c.stage);
         if (node.input.kind === 'Filter' && filter && c.stage.operators.at(-1) === filter.spec) {
           // WHERE then SELECT in one generated function: shared column reads and sub-expressions.
-          const calc = compileCalc(filter.predicate, node.exprs, this.compileOpts);
+          const fused = compileCalc(filter.predicate, node.exprs, this.compileOpts);
+          const calc = updating
+            ? (r: Row) => {
+                const o = fused(r);
+                if (o !== null) o.push(r[width]);
+                return o;
+              }
+            : fused;
           const id = filter.spec.id;
           c.stage.operators[c.stage.operators.length - 1] = {
             id,
@@ -274,7 +298,14 @@ export class Lowerer {
           this.lastFilter.delete(c.stage);
           return { stage: c.stage, schema: node.schema };
         }
-        const proj = compileProjection(node.exprs, this.compileOpts);
+        const plain = compileProjection(node.exprs, this.compileOpts);
+        const proj = updating
+          ? (r: Row) => {
+              const o = plain(r);
+              o.push(r[width]);
+              return o;
+            }
+          : plain;
         const id = this.nextOpId();
         this.push(c.stage, {
           id,
@@ -291,7 +322,7 @@ export class Lowerer {
             'EMIT CHANGES window aggregates are not supported by the engine yet',
           );
         }
-        const c = this.lower(node.input);
+        const c = this.appendOnly(this.lower(node.input), 'a window aggregate');
         const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
         const keyOf = keyFns.length === 0 ? () => [] : (row: Row) => keyFns.map((f) => f(row));
         const timeCol = node.window.timeColumn;
@@ -321,14 +352,54 @@ export class Lowerer {
         return { stage, schema: node.schema };
       }
       case 'Union': {
-        const cs = node.inputs.map((i) => this.lower(i));
+        const updating = node.changelog === 'updating';
+        const cs = node.inputs.map((i) => {
+          const c = this.lower(i);
+          if (!updating || c.stage.changelog === 'updating') return c;
+          // Mixed with updating inputs, append-only rows become inserts.
+          const f = this.fusable(c);
+          const id = this.nextOpId();
+          const add = (r: Row) => [...r, RowKind.INSERT];
+          this.push(f.stage, {
+            id,
+            name: 'AsInserts',
+            state: 'none',
+            create: () => new CalcOperator(id, 'AsInserts', undefined, add),
+          });
+          f.stage.changelog = 'updating';
+          return f;
+        });
         const stage = this.newStage('operator');
         for (const c of cs) stage.inputs.push({ from: c.stage.id, port: 0 });
         stage.schema = node.schema;
+        stage.changelog = updating ? 'updating' : 'append';
+        return { stage, schema: node.schema };
+      }
+      case 'Aggregate': {
+        const c = this.lower(node.input);
+        const inputUpdating = c.stage.changelog === 'updating';
+        const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
+        const keyOf = keyFns.length === 0 ? () => [] : (row: Row) => keyFns.map((f) => f(row));
+        const aggCalls = node.aggs;
+        const makeList = () => aggregatorList(aggCalls.map((a) => this.aggregator(a, inputUpdating)));
+        makeList();
+        const parallelism = node.groupKeys.length > 0 ? this.opts.parallelism : 1;
+        const stage = this.statefulStage(c, parallelism, () => this.edge(c.stage, node.groupKeys));
+        const id = this.nextOpId();
+        const label = `GroupAggregate(${node.groupKeys.map(exprText).join(', ') || 'global'})`;
+        const width = c.schema.fields.length;
+        this.push(stage, {
+          id,
+          name: label,
+          state: 'accumulators and last result per group',
+          create: () => new GroupAggregateOperator(id, label, keyOf, makeList(), width, inputUpdating),
+        });
+        stage.schema = node.schema;
+        stage.changelog = 'updating';
         return { stage, schema: node.schema };
       }
       case 'OverAggregate': {
-        const c = this.lower(node.input);
+        const c = this.appendOnly(this.lower(node.input), 'an OVER aggregate');
         const order = node.orderBy[0];
         if (!order || node.orderBy.length > 1) {
           throw new PlanError(
@@ -370,7 +441,6 @@ export class Lowerer {
       }
       case 'Values':
       case 'WindowTvf':
-      case 'Aggregate':
       case 'Join':
       case 'TopN':
       case 'Deduplicate':
@@ -423,10 +493,10 @@ export class Lowerer {
     stage.operators.push(op);
   }
 
-  private aggregator(a: AggCall): Aggregator {
+  private aggregator(a: AggCall, retractable = false): Aggregator {
     const args = a.args.map((e) => compileExpr(e, this.compileOpts));
     const filter = a.filter ? compilePredicate(a.filter, this.compileOpts) : undefined;
-    return createAggregator(a, args, filter, this.opts.udafs);
+    return createAggregator(a, args, filter, this.opts.udafs, { retractable });
   }
 }
 
