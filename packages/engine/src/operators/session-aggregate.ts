@@ -145,6 +145,10 @@ export class SessionAggregateOperator implements Operator {
     }
   }
 
+  nextTrigger(_watermark: number): number {
+    return this.minEnd === Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : this.minEnd;
+  }
+
   checkpoint(): void {
     const state = this.ctx.state;
     for (const ks of this.dirty) {

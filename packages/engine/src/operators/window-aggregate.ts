@@ -186,6 +186,11 @@ export class WindowAggregateOperator implements Operator {
     this.firedDirty = true;
   }
 
+  /** Every window end lies on a pane boundary: the watermark matters again at the next one. */
+  nextTrigger(watermark: number): number {
+    return alignDown(Math.max(watermark, this.fired), this.pane, this.offset) + this.pane;
+  }
+
   checkpoint(): void {
     const state = this.ctx.state;
     for (const sk of this.deleted) state.delete(sk);

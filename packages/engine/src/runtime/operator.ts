@@ -46,6 +46,12 @@ export interface Operator {
   onWatermark(watermark: number, out: Row[]): void;
   /** Writes the state changed since the last call through `ctx.state`; called before each version commit. */
   checkpoint?(): void;
+  /**
+   * The lowest watermark at which this operator would fire or change its lateness decisions (the next
+   * window end); a source that runs the operator in its own stage advances the watermark right at the row
+   * that reaches it. Absent or Infinity: batch boundaries are fine.
+   */
+  nextTrigger?(watermark: number): number;
 }
 
 /** An operator with no state and no watermark behaviour, e.g. a fused filter + projection. */

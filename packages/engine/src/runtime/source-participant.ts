@@ -50,6 +50,31 @@ export class SourceParticipant extends Participant {
     this.reader.close();
   }
 
+  /** The lowest watermark at which a fused operator has something to do (Infinity: none). */
+  private chainTrigger(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const op of this.operators) {
+      const x = op.nextTrigger?.(this.watermark);
+      if (x !== undefined && x < t) t = x;
+    }
+    return t;
+  }
+
+  /** The first row at or after `from` whose watermark reaches `trigger`, with that watermark. */
+  private nextCut(rows: Row[], from: number, trigger: number): { at: number; wm: number } | undefined {
+    if (trigger === Number.POSITIVE_INFINITY || !this.shape.watermark) return undefined;
+    const wmFn = this.shape.watermark;
+    let wm = this.watermark;
+    for (let i = from; i < rows.length; i++) {
+      const w = wmFn(rows[i]!);
+      if (typeof w === 'number' && w > wm) {
+        wm = w;
+        if (wm >= trigger) return { at: i + 1, wm };
+      }
+    }
+    return undefined;
+  }
+
   protected snapshotMeta(): Record<string, unknown> {
     return {
       pos: this.reader.position(),
@@ -101,11 +126,16 @@ export class SourceParticipant extends Participant {
     const bad: BadInput[] = read.bad;
     let rows = read.rows;
     if (shape.complete) rows = rows.map(shape.complete);
+    // The watermark after each row (the row's own expression included); `cuts` are the rows after which it
+    // reaches a value that some fused operator waits for (a window end): the chain sees the watermark advance
+    // right there, so lateness and firing follow each row as read, not the batch boundaries.
     let wm = this.watermark;
+    const cuts: { at: number; wm: number }[] = [];
     if (shape.watermark) {
       const wmFn = shape.watermark;
       const tc = shape.timeColumn;
       const kept: Row[] = [];
+      let trigger = this.chainTrigger();
       for (const r of rows) {
         if (tc !== undefined && (r[tc] === null || r[tc] === undefined)) {
           bad.push({
@@ -115,9 +145,15 @@ export class SourceParticipant extends Participant {
           });
           continue;
         }
-        const w = wmFn(r);
-        if (typeof w === 'number' && w > wm) wm = w;
         kept.push(r);
+        const w = wmFn(r);
+        if (typeof w === 'number' && w > wm) {
+          wm = w;
+          if (wm >= trigger) {
+            cuts.push({ at: kept.length, wm });
+            trigger = Number.POSITIVE_INFINITY; // recomputed after the chain has seen this watermark
+          }
+        }
       }
       rows = kept;
     }
@@ -131,8 +167,25 @@ export class SourceParticipant extends Participant {
         bad.map((b) => [shape.name, b.position, b.reason, b.raw]),
       );
     }
+    const fullRows = rows;
     if (shape.project) rows = rows.map(shape.project);
-    let out = this.runChain(rows, 0);
+    let out: Row[] = [];
+    let from = 0;
+    for (const cut of cuts) {
+      // Rows up to the cut, then the watermark; the next cut is searched from here with a fresh trigger.
+      const seg = this.runChain(rows.slice(from, cut.at), 0);
+      if (seg.length > 0) out = out.length > 0 ? out.concat(seg) : seg;
+      from = cut.at;
+      if (cut.wm > this.watermark) {
+        this.watermark = cut.wm;
+        const closed = this.advanceChain(cut.wm);
+        if (closed.length > 0) out = out.concat(closed);
+      }
+      const next = this.nextCut(fullRows, from, this.chainTrigger());
+      if (next) cuts.push(next);
+    }
+    const rest = from === 0 ? this.runChain(rows, 0) : this.runChain(rows.slice(from), 0);
+    if (rest.length > 0) out = out.length > 0 ? out.concat(rest) : rest;
     if (wm > this.watermark) {
       this.watermark = wm;
       const closed = this.advanceChain(wm);
