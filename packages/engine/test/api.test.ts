@@ -203,3 +203,20 @@ test('an idle source stops holding back the watermark after its idle timeout', a
   // The quiet tail file never produced anything; without the idle timeout the window [0, 1 s) could not close.
   t.deepEqual(out[0], { window_start: 0, n: 2 });
 });
+
+test('past maxBadRecords the run stops, and the dead-letter file already holds the bad records', async (t) => {
+  const dir = tmp();
+  const file = path.join(dir, 'clicks.jsonl');
+  fs.writeFileSync(file, '{"user_id":1,"url":"/a","ts":0}\nnot json\n{"user_id":1,"url":"/a","ts":"bad"}\n');
+  const sql = `CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+      WITH (connector = 'file', path = '${file}', format = 'jsonl');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT user_id, url FROM clicks;`;
+  for (let i = 0; i < 3; i++) {
+    const stateDir = path.join(dir, `state${i}`);
+    const summary = await runQuery(sql, { sinks: { out: () => {} }, maxBadRecords: 0, stateDir });
+    t.is(summary.stopped, 'too-many-bad-records');
+    const dead = fs.readFileSync(summary.deadLetterPath, 'utf8').trim().split('\n');
+    t.is(dead.length, 2);
+  }
+});

@@ -100,13 +100,20 @@ export class Scheduler {
         throw new SimulatedCrash(this.rt.counters.versions);
       }
       const now = performance.now();
-      if (this.dirty && (!progressed || now - this.lastCommit >= interval)) this.commit();
+      let committedNow = false;
+      if (this.dirty && (!progressed || now - this.lastCommit >= interval)) {
+        this.commit();
+        committedNow = true;
+      }
       if (this.done && !this.dirty) break;
       const reason = hooks.shouldStop?.() ?? (hooks.signal?.aborted ? 'interrupted' : undefined);
       if (reason && !this.stopReason) this.stopReason = reason;
       if (this.stopReason && !progressed) {
+        // Stopping: commit, then let sinks release what the commit covers (dead letters included) before
+        // leaving; sources read nothing more.
         if (this.dirty) this.commit();
-        break;
+        else if (!committedNow) break;
+        continue;
       }
       if (hooks.onProgress && now - lastProgress >= progressEvery) {
         lastProgress = now;
