@@ -56,9 +56,13 @@ for (let i = 0; i < repeats; i++) {
   for (const [name, sql] of Object.entries(WINDOWED)) {
     // NEXMark's 10 M events/s rate puts 2 M events in 0.2 s of event time: slow it to 10 k/s so a 10 s
     // window holds realistic numbers of rows and the HOP has 100 overlapping windows per row.
-    const m = await runSql(sql.replace(`events = '${events}'`, `events = '${events}', rate = '10000'`), path.join(root, 'bench/engine/x.sql'), {
-      persistence: 'machine',
-    });
+    const m = await runSql(
+      sql.replace(`events = '${events}'`, `events = '${events}', rate = '10000'`),
+      path.join(root, 'bench/engine/x.sql'),
+      {
+        persistence: 'machine',
+      },
+    );
     note(name, events / (m.cpuMs / 1000));
   }
 }

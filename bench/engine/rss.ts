@@ -21,12 +21,15 @@ const samples: { t: number; rssMb: number; heapMb: number }[] = [];
 const t0 = performance.now();
 const timer = setInterval(() => {
   const m = process.memoryUsage();
-  samples.push({ t: Math.round(performance.now() - t0), rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 });
+  samples.push({
+    t: Math.round(performance.now() - t0),
+    rssMb: m.rss / 2 ** 20,
+    heapMb: m.heapUsed / 2 ** 20,
+  });
 }, 100);
 const tmp = fs.mkdtempSync('/tmp/darq-bench-rss-');
 const m = await runSql(sql, sqlFile, {
   outputs: { region_counts: path.join(tmp, 'rc.jsonl'), anomalies: path.join(tmp, 'an.jsonl') },
-  onProgress: undefined,
 });
 clearInterval(timer);
 const rss = samples.map((s) => s.rssMb);
@@ -40,7 +43,9 @@ const result = {
   rssMbLast: Number(rss[rss.length - 1]!.toFixed(1)),
   heapMbMax: Number(Math.max(...samples.map((s) => s.heapMb)).toFixed(1)),
   machine: machine(),
-  samplesEverySecond: samples.filter((_, i) => i % 10 === 0).map((s) => ({ t: s.t, rssMb: Number(s.rssMb.toFixed(1)) })),
+  samplesEverySecond: samples
+    .filter((_, i) => i % 10 === 0)
+    .map((s) => ({ t: s.t, rssMb: Number(s.rssMb.toFixed(1)) })),
 };
 writeResult('engine-rss-10m', result);
 console.log(JSON.stringify({ ...result, samplesEverySecond: undefined }, null, 2));

@@ -58,7 +58,7 @@ export class WindowAggregateOperator implements Operator {
     private readonly window: WindowSpec,
     private readonly timeOf: (row: Row) => unknown,
     private readonly keyOf: (row: Row) => unknown[],
-    private readonly aggs: readonly Aggregator[],
+    readonly aggs: readonly Aggregator[],
     private readonly lateSide?: string,
   ) {
     this.offset = window.offsetMs ?? 0;
