@@ -360,14 +360,10 @@ test('test: runs over queries/tutorial, one line per query and a count that matc
   const r = await darq(['test', 'queries/tutorial']);
   const names = ['click_sessions.sql', 'clicks_per_minute.sql', 'clicks_sliding.sql', 'late_clicks.sql'];
   for (const n of names)
-    t.regex(r.stdout, new RegExp(`^(ok    |FAIL  ) queries/tutorial/${n.replace('.', '\\.')}`, 'm'));
+    t.regex(r.stdout, new RegExp(`^ok {5}queries/tutorial/${n.replace('.', '\\.')}`, 'm'));
   t.regex(r.stdout, /^ok {5}queries\/tutorial\/clicks_per_minute\.sql \(8 rows\)$/m);
-  const m = /darq test: (\d+) passed, (\d+) failed \(4 files/.exec(r.stdout);
-  t.truthy(m, r.stdout);
-  t.is(Number(m![1]) + Number(m![2]), 4);
-  t.is(r.code, Number(m![2]) === 0 ? 0 : 1);
-  // A failing tutorial case shows its diff: rows prefixed with - (missing) and + (unexpected).
-  if (Number(m![2]) > 0) t.regex(r.stdout, /^ {11}[-+] \{/m);
+  t.regex(r.stdout, /darq test: 4 passed, 0 failed \(4 files/);
+  t.is(r.code, 0);
   t.false(fs.existsSync(path.join(root, 'queries/tutorial/out')), 'outputs go to a temporary dir');
 });
 

@@ -126,6 +126,8 @@ function prune(n: LogicalNode, needed: Set<number>): Pruned {
     case 'WindowAggregate': {
       const want = new Set<number>([n.window.timeColumn, ...(n.window.partitionBy ?? [])]);
       if (n.window.attached) want.add(n.window.attached.start).add(n.window.attached.end);
+      // LATE INTO writes the late input rows whole: keep every input column.
+      if (n.lateInto) for (let i = 0; i < n.input.schema.fields.length; i++) want.add(i);
       uses(want, ...n.groupKeys);
       aggUses(want, n.aggs);
       const child = prune(n.input, want);
