@@ -322,6 +322,12 @@ export class Lowerer {
             'EMIT CHANGES window aggregates are not supported by the engine yet',
           );
         }
+        if (node.window.attached) {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `a GROUP BY over rows that already carry window_start/window_end (line ${node.span.start.line}) is not supported by the engine yet`,
+          );
+        }
         const c = this.appendOnly(this.lower(node.input), 'a window aggregate');
         const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
         const keyOf = keyFns.length === 0 ? () => [] : (row: Row) => keyFns.map((f) => f(row));
