@@ -337,7 +337,8 @@ export class Job {
 
 /** '5 s', '500 ms', '2 min', '1500' (milliseconds) → milliseconds. */
 export function parseDuration(text: string, what: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|min|minutes?|h|hours?)?\s*$/i.exec(text);
+  const m =
+    /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|min|minutes?|h|hours?|d|days?)?\s*$/i.exec(text);
   if (!m)
     throw new PlanError('BAD_DURATION', `${what}: '${text}' is not a duration; write e.g. '5 s' or '500 ms'`);
   const n = Number(m[1]);
@@ -360,6 +361,12 @@ function sourceShape(
 ): SourceShape {
   const def = s.source!.def;
   const idleText = def.options['idle-timeout'] ?? settings['table.exec.source.idle-timeout'];
+  const futureText = def.options['event-time.max-future'] ?? settings['event-time.max-future'];
+  // Default: refuse event times more than a year ahead of the wall clock; '0' turns the check off.
+  const maxFuture =
+    futureText !== undefined
+      ? parseDuration(futureText, `source ${def.name}: event-time.max-future`)
+      : 365 * 86_400_000;
   const idleTimeoutMs =
     idleText !== undefined ? parseDuration(idleText, `source ${def.name}: idle timeout`) : undefined;
   const columns = s.source!.columns;
@@ -394,6 +401,7 @@ function sourceShape(
   return {
     name: def.name,
     ...(idleTimeoutMs !== undefined && idleTimeoutMs > 0 ? { idleTimeoutMs } : {}),
+    ...(maxFuture > 0 ? { maxFutureMs: maxFuture } : {}),
     ...(complete ? { complete } : {}),
     ...(wm ? { watermark: compileExpr(wm.expr, { onUdfError }), timeColumn: wm.column } : {}),
     ...(project ? { project } : {}),

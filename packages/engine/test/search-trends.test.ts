@@ -124,13 +124,15 @@ test('malformed and mistyped input lines go to the dead-letter file, are counted
       JSON.stringify({ term: 'fever y', user_id: 'not a number', ip: '10.0.0.1', ts: 1200 }),
       JSON.stringify({ term: 'fever z', user_id: 2, ip: '10.0.0.1', ts: 'yesterday' }),
       JSON.stringify({ term: 'fever n', user_id: 2, ip: '10.0.0.1', ts: null }),
+      // Nanoseconds where milliseconds were meant: year 55 000 and more.
+      JSON.stringify({ term: 'fever f', user_id: 2, ip: '10.0.0.1', ts: 1_700_000_000_000_000_000 }),
       good(1700),
     ].join('\n'),
   );
   const out = path.join(dir, 'out.jsonl');
   const state = path.join(dir, 'state');
   const summary = await runQuery(trace, out, state);
-  t.is(summary.badRecords, 4);
+  t.is(summary.badRecords, 5);
   t.is(summary.eventsIn, 3);
   const dead = fs
     .readFileSync(summary.deadLetterPath, 'utf8')
@@ -139,12 +141,13 @@ test('malformed and mistyped input lines go to the dead-letter file, are counted
     .map((l) => JSON.parse(l) as { position: string; reason: string; raw: string });
   t.deepEqual(
     dead.map((d) => d.position),
-    [`${trace}:2`, `${trace}:4`, `${trace}:5`, 'searches#2'],
+    [`${trace}:2`, `${trace}:4`, `${trace}:5`, 'searches#2', 'searches#2'],
   );
   t.regex(dead[0]!.reason, /malformed jsonl/);
   t.regex(dead[1]!.reason, /user_id.*BIGINT/);
   t.regex(dead[2]!.reason, /ts.*TIMESTAMP/);
   t.regex(dead[3]!.reason, /event time is NULL/);
+  t.regex(dead[4]!.reason, /in the future/);
   t.is(fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).length, 2);
 });
 

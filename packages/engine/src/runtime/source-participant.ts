@@ -5,6 +5,11 @@ import type { RuntimeContext } from './context.ts';
 import type { Operator } from './operator.ts';
 import { Participant, type Route } from './participant.ts';
 
+function showTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms after 1970` : d.toISOString();
+}
+
 /** How a source turns physical rows into scan rows and a watermark. */
 export interface SourceShape {
   /** Physical row → full row over the source schema (computed columns appended in place); null = keep physical. */
@@ -19,6 +24,11 @@ export interface SourceShape {
   readonly name: string;
   /** After this long without input, the source is idle: it stops holding back downstream watermarks. */
   readonly idleTimeoutMs?: number;
+  /**
+   * An event time further than this ahead of the wall clock is refused (dead-lettered): one such row would
+   * push the watermark years ahead and make every later row late. Infinity disables the check.
+   */
+  readonly maxFutureMs?: number;
 }
 
 /**
@@ -135,12 +145,24 @@ export class SourceParticipant extends Participant {
       const wmFn = shape.watermark;
       const tc = shape.timeColumn;
       const kept: Row[] = [];
+      const horizon =
+        shape.maxFutureMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + shape.maxFutureMs;
       let trigger = this.chainTrigger();
       for (const r of rows) {
         if (tc !== undefined && (r[tc] === null || r[tc] === undefined)) {
           bad.push({
             position: `${shape.name}#${this.events + kept.length}`,
             reason: 'event time is NULL',
+            raw: JSON.stringify(r),
+          });
+          continue;
+        }
+        if (tc !== undefined && (r[tc] as number) > horizon) {
+          bad.push({
+            position: `${shape.name}#${this.events + kept.length}`,
+            reason: `event time ${showTime(r[tc] as number)} is more than ${Math.round(
+              (shape.maxFutureMs ?? 0) / 86_400_000,
+            )} days in the future (a unit mix-up, seconds vs milliseconds?); set 'event-time.max-future' to accept it`,
             raw: JSON.stringify(r),
           });
           continue;
