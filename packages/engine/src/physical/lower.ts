@@ -23,7 +23,9 @@ import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
+import { UnnestOperator } from '../operators/unnest.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
+import { WindowTopNOperator } from '../operators/window-top-n.ts';
 import type { Row } from '../runtime/batch.ts';
 import { RowKind } from '../runtime/changelog.ts';
 import type { EdgeSpec, JobGraph, OperatorSpec, StageSpec } from './graph.ts';
@@ -445,12 +447,58 @@ export class Lowerer {
         stage.schema = node.schema;
         return { stage, schema: node.schema };
       }
+      case 'Unnest': {
+        const c = this.fusable(this.lower(node.input));
+        const array = compileExpr(node.expr, this.compileOpts);
+        const id = this.nextOpId();
+        const width = c.schema.fields.length;
+        const updating = c.stage.changelog === 'updating';
+        const name = `Unnest(${exprText(node.expr)})`;
+        this.push(c.stage, {
+          id,
+          name,
+          state: 'none',
+          create: () => new UnnestOperator(id, name, array, width, updating),
+        });
+        c.stage.schema = node.schema;
+        return { stage: c.stage, schema: node.schema };
+      }
+      case 'TopN': {
+        const c = this.appendOnly(this.lower(node.input), 'Top-N');
+        const endColumn = node.partitionBy.find(
+          (i) => c.schema.fields[i]!.name.toLowerCase() === 'window_end',
+        );
+        if (!node.windowed || endColumn === undefined) {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `Top-N (line ${node.span.start.line}) is supported per window (PARTITION BY window_start, window_end, …) only, for now`,
+          );
+        }
+        const keyCols = node.partitionBy;
+        const stage = this.statefulStage(c, this.opts.parallelism, () => ({
+          from: c.stage.id,
+          port: 0,
+          key: (row: Row) => keyCols.map((i) => row[i]),
+          keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
+        }));
+        const id = this.nextOpId();
+        const name = `WindowTopN(${node.limit})`;
+        const withRank = node.rowNumberColumn !== undefined;
+        const orderBy = node.orderBy;
+        const limit = node.limit;
+        this.push(stage, {
+          id,
+          name,
+          state: 'rows of open windows per partition',
+          create: () => new WindowTopNOperator(id, name, keyCols, endColumn, orderBy, limit, withRank),
+        });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
       case 'Values':
       case 'WindowTvf':
       case 'Join':
-      case 'TopN':
       case 'Deduplicate':
-      case 'Unnest':
       case 'Distinct':
       case 'Limit':
         throw new PlanError(
