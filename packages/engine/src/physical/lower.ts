@@ -21,6 +21,7 @@ import {
 } from '../expr/index.ts';
 import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
+import { type JoinSpec, RegularJoinOperator, WindowJoinOperator } from '../operators/join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { UnnestOperator } from '../operators/unnest.ts';
@@ -495,9 +496,69 @@ export class Lowerer {
         stage.schema = node.schema;
         return { stage, schema: node.schema };
       }
+      case 'Join': {
+        const l = this.appendOnly(this.lower(node.left), 'a join');
+        const r = this.appendOnly(this.lower(node.right), 'a join');
+        const leftWidth = l.schema.fields.length;
+        const rightWidth = r.schema.fields.length;
+        const leftKeys = node.equiKeys.map(([a]) => a);
+        const rightKeys = node.equiKeys.map(([, b]) => b);
+        const residual = node.residual ? compilePredicate(node.residual, this.compileOpts) : undefined;
+        const spec: JoinSpec = {
+          kind: node.joinKind,
+          leftWidth,
+          rightWidth,
+          leftKeys,
+          rightKeys,
+          ...(residual ? { residual } : {}),
+        };
+        const keyed = leftKeys.length > 0;
+        const stage = this.newStage('operator', { parallelism: keyed ? this.opts.parallelism : 1 });
+        const keyFn = (cols: number[]) => (row: Row) => cols.map((c) => row[c]);
+        const describe = (c: Cursor, cols: number[]) =>
+          `hash(${cols.map((i) => c.schema.fields[i]!.name).join(', ')})`;
+        stage.inputs.push({
+          from: l.stage.id,
+          port: 0,
+          ...(keyed ? { key: keyFn(leftKeys), keyDescription: describe(l, leftKeys) } : {}),
+        });
+        stage.inputs.push({
+          from: r.stage.id,
+          port: 1,
+          ...(keyed ? { key: keyFn(rightKeys), keyDescription: describe(r, rightKeys) } : {}),
+        });
+        const id = this.nextOpId();
+        if (node.variant === 'window' && node.window) {
+          const name = `WindowJoin(${node.joinKind})`;
+          const w = node.window;
+          this.push(stage, {
+            id,
+            name,
+            state: 'rows of open windows per key, both sides',
+            create: () => new WindowJoinOperator(id, name, spec, w.leftEnd, w.rightEnd),
+          });
+        } else if (node.variant === 'regular' && node.joinKind === 'inner') {
+          const name = 'RegularJoin(inner)';
+          this.push(stage, {
+            id,
+            name,
+            state: 'every row of both sides per key (unbounded)',
+            create: () => new RegularJoinOperator(id, name, spec),
+          });
+          this.warnings.push(
+            `${id} ${name} (line ${node.span.start.line}): a regular join keeps every row of both inputs; its state grows without bound on append-only inputs (join within a window to bound it)`,
+          );
+        } else {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `${node.variant} ${node.joinKind} joins (line ${node.span.start.line}) are not supported by the engine yet`,
+          );
+        }
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
       case 'Values':
       case 'WindowTvf':
-      case 'Join':
       case 'Deduplicate':
       case 'Distinct':
       case 'Limit':

@@ -1,0 +1,208 @@
+import type { Row } from '../runtime/batch.ts';
+import type { Operator, OperatorContext } from '../runtime/operator.ts';
+import { keyString } from './window-aggregate.ts';
+
+interface Sides {
+  readonly left: Row[];
+  readonly right: Row[];
+}
+
+export interface JoinSpec {
+  readonly kind: 'inner' | 'left' | 'right' | 'full';
+  readonly leftWidth: number;
+  readonly rightWidth: number;
+  /** Equi-join key columns of each side. */
+  readonly leftKeys: readonly number[];
+  readonly rightKeys: readonly number[];
+  /** The rest of the condition, over left ++ right. */
+  readonly residual?: (row: Row) => boolean;
+}
+
+function keyOf(row: Row, cols: readonly number[]): unknown[] | null {
+  const k = cols.map((c) => row[c]);
+  // SQL equality: a NULL key matches nothing.
+  return k.some((v) => v === null || v === undefined) ? null : k;
+}
+
+/** Joins the rows of one key of one window (or of a regular join's key) and emits the matches. */
+function joinRows(spec: JoinSpec, left: Row[], right: Row[], out: Row[]): void {
+  const leftMatched =
+    spec.kind === 'left' || spec.kind === 'full' ? new Array<boolean>(left.length).fill(false) : null;
+  const rightMatched =
+    spec.kind === 'right' || spec.kind === 'full' ? new Array<boolean>(right.length).fill(false) : null;
+  for (let i = 0; i < left.length; i++) {
+    for (let j = 0; j < right.length; j++) {
+      const row = [...left[i]!, ...right[j]!];
+      if (spec.residual && !spec.residual(row)) continue;
+      out.push(row);
+      if (leftMatched) leftMatched[i] = true;
+      if (rightMatched) rightMatched[j] = true;
+    }
+  }
+  if (leftMatched) {
+    const pad = new Array(spec.rightWidth).fill(null);
+    for (let i = 0; i < left.length; i++) if (!leftMatched[i]) out.push([...left[i]!, ...pad]);
+  }
+  if (rightMatched) {
+    const pad = new Array(spec.leftWidth).fill(null);
+    for (let j = 0; j < right.length; j++) if (!rightMatched[j]) out.push([...pad, ...right[j]!]);
+  }
+}
+
+/**
+ * Window join: both inputs are windowed (their window_start/window_end columns are equated by the join); rows
+ * of a window are held per equi-join key until the watermark passes the window's end, then joined — inner or
+ * outer, outer rows padded with NULLs. Append-only output; state is freed as windows close.
+ *
+ * Durable state: held rows per (window end, key), written at version boundaries when changed.
+ */
+export class WindowJoinOperator implements Operator {
+  private readonly windows = new Map<number, Map<string, Sides>>();
+  private readonly dirty = new Set<string>();
+  private fired = Number.MIN_SAFE_INTEGER;
+  /** Numbers rows with a NULL key, which match nothing and so each get a key of their own. */
+  private nullSeq = 0;
+  private ctx!: OperatorContext;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly spec: JoinSpec,
+    private readonly leftEnd: number,
+    private readonly rightEnd: number,
+  ) {}
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    const f = ctx.state.get('~fired');
+    if (typeof f === 'number') this.fired = f;
+    const n = ctx.state.get('~null');
+    if (typeof n === 'number') this.nullSeq = n;
+    for (const [k, v] of ctx.state.scan('w')) {
+      const [end, ks, sides] = v as [number, string, Sides];
+      this.sidesOf(end, ks, sides);
+      void k;
+    }
+  }
+
+  private sidesOf(end: number, ks: string, init?: Sides): Sides {
+    let m = this.windows.get(end);
+    if (!m) this.windows.set(end, (m = new Map()));
+    let s = m.get(ks);
+    if (!s) m.set(ks, (s = init ?? { left: [], right: [] }));
+    return s;
+  }
+
+  process(rows: Row[], _out: Row[], port: number): void {
+    const spec = this.spec;
+    const keys = port === 0 ? spec.leftKeys : spec.rightKeys;
+    const endCol = port === 0 ? this.leftEnd : this.rightEnd;
+    for (const r of rows) {
+      const end = r[endCol] as number;
+      if (end <= this.fired) {
+        this.ctx.metrics.lateRows++;
+        continue;
+      }
+      const key = keyOf(r, keys);
+      // A NULL key joins nothing; outer joins still emit it padded, under its own unique key.
+      if (key === null) this.dirty.add('~fired');
+      const ks = key === null ? `null:${this.nullSeq++}` : keyString(key);
+      const s = this.sidesOf(end, ks);
+      (port === 0 ? s.left : s.right).push(r);
+      this.dirty.add(`${end}|${ks}`);
+    }
+  }
+
+  onWatermark(watermark: number, out: Row[]): void {
+    if (watermark <= this.fired) return;
+    const ends = [...this.windows.keys()].filter((e) => e <= watermark).sort((a, b) => a - b);
+    for (const end of ends) {
+      const m = this.windows.get(end)!;
+      for (const ks of [...m.keys()].sort()) {
+        const s = m.get(ks)!;
+        joinRows(this.spec, s.left, s.right, out);
+        this.dirty.add(`${end}|${ks}`);
+      }
+      this.windows.delete(end);
+    }
+    this.fired = watermark;
+    this.dirty.add('~fired');
+  }
+
+  checkpoint(): void {
+    const state = this.ctx.state;
+    for (const d of this.dirty) {
+      if (d === '~fired') {
+        state.put('~fired', this.fired);
+        state.put('~null', this.nullSeq);
+        continue;
+      }
+      const bar = d.indexOf('|');
+      const end = Number(d.slice(0, bar));
+      const ks = d.slice(bar + 1);
+      const s = this.windows.get(end)?.get(ks);
+      if (s) state.put(`w${d}`, [end, ks, s]);
+      else state.delete(`w${d}`);
+    }
+    this.dirty.clear();
+  }
+}
+
+/**
+ * Regular inner join of two append-only inputs: every row is kept per equi-join key and joined with all rows
+ * of the other side seen so far, as it arrives. Append-only output; its state grows with its inputs (the
+ * planner warns), since nothing says when a key is done.
+ *
+ * Durable state: both sides' rows per key, written at version boundaries when changed.
+ */
+export class RegularJoinOperator implements Operator {
+  private readonly keys = new Map<string, Sides>();
+  private readonly dirty = new Set<string>();
+  private ctx!: OperatorContext;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly spec: JoinSpec,
+  ) {}
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    for (const [k, v] of ctx.state.scan('k')) this.keys.set(k.slice(1), v as Sides);
+  }
+
+  process(rows: Row[], out: Row[], port: number): void {
+    const spec = this.spec;
+    for (const r of rows) {
+      const key = keyOf(r, port === 0 ? spec.leftKeys : spec.rightKeys);
+      if (key === null) continue;
+      const ks = keyString(key);
+      let s = this.keys.get(ks);
+      if (!s) this.keys.set(ks, (s = { left: [], right: [] }));
+      if (port === 0) {
+        for (const other of s.right) {
+          const row = [...r, ...other];
+          if (!spec.residual || spec.residual(row)) out.push(row);
+        }
+        s.left.push(r);
+      } else {
+        for (const other of s.left) {
+          const row = [...other, ...r];
+          if (!spec.residual || spec.residual(row)) out.push(row);
+        }
+        s.right.push(r);
+      }
+      this.dirty.add(ks);
+    }
+  }
+
+  onWatermark(): void {}
+
+  checkpoint(): void {
+    for (const ks of this.dirty) {
+      const s = this.keys.get(ks);
+      if (s) this.ctx.state.put(`k${ks}`, s);
+    }
+    this.dirty.clear();
+  }
+}
