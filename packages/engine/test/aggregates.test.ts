@@ -447,6 +447,44 @@ const CASES: Case[] = [
     ref: (r) => medianRef(nums(r), false),
     tol: 0,
   },
+  {
+    label: 'APPROX_PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY x)',
+    fn: 'APPROX_PERCENTILE_CONT',
+    argTypes: [DOUBLE, BIGINT],
+    type: DOUBLE,
+    gen: int.map((x) => [0.25, x] as Row),
+    ref: (r) => {
+      const v = r.map((row) => row[1]).filter((x): x is number => x !== null && x !== undefined);
+      if (v.length === 0) return null;
+      v.sort((a, b) => a - b);
+      const rank = 0.25 * (v.length - 1);
+      const lo = Math.floor(rank);
+      return v[lo]! + (v[Math.ceil(rank)]! - v[lo]!) * (rank - lo);
+    },
+    tol: 1e-9,
+  },
+  {
+    label: 'APPROX_PERCENTILE_CONT_WITH_WEIGHT(w, 0.5) WITHIN GROUP (ORDER BY x)',
+    fn: 'APPROX_PERCENTILE_CONT_WITH_WEIGHT',
+    argTypes: [BIGINT, DOUBLE, BIGINT],
+    type: DOUBLE,
+    gen: fc.tuple(fc.integer({ min: 1, max: 5 }), int).map(([w, x]) => [w, 0.5, x] as Row),
+    ref: (r) => {
+      const v = r
+        .filter((row) => row[2] !== null && row[2] !== undefined)
+        .map((row) => [row[2] as number, row[0] as number] as const)
+        .sort((a, b) => a[0] - b[0]);
+      if (v.length === 0) return null;
+      const total = v.reduce((s, [, w]) => s + w, 0);
+      let cum = 0;
+      for (const [x, w] of v) {
+        cum += w;
+        if (cum >= 0.5 * total) return x;
+      }
+      return v[v.length - 1]![0];
+    },
+    tol: 0,
+  },
   ...[
     'CORR',
     'COVAR_POP',

@@ -548,6 +548,88 @@ const listAggKernel: KernelFactory = () => {
   return kernel as Kernel<unknown>;
 };
 
+/**
+ * APPROX_PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x) — arguments (p, x) — computed exactly: the continuous
+ * percentile, interpolating linearly between the two nearest values.
+ */
+function percentileKernel(ctx: KernelContext): Kernel<unknown> {
+  const kernel: Kernel<[number[], number | null]> = {
+    retractable: true,
+    mergeable: true,
+    init: () => [[], null],
+    add(acc, p, x) {
+      if (p != null) acc[1] = p as number;
+      if (x != null) acc[0].push(x as number);
+      return acc;
+    },
+    retract(acc, _p, x) {
+      if (x != null) removeFirst(acc[0], x);
+      return acc;
+    },
+    merge(a, b) {
+      appendAll(a[0], b[0]);
+      if (b[1] !== null) a[1] = b[1];
+      return a;
+    },
+    result(acc) {
+      const v = acc[0];
+      const p = acc[1];
+      if (v.length === 0 || p === null) return null;
+      v.sort((a, b) => a - b);
+      const rank = p * (v.length - 1);
+      const lo = Math.floor(rank);
+      const hi = Math.ceil(rank);
+      return v[lo]! + (v[hi]! - v[lo]!) * (rank - lo);
+    },
+  };
+  void ctx;
+  return kernel as Kernel<unknown>;
+}
+
+/**
+ * APPROX_PERCENTILE_CONT_WITH_WEIGHT(w, p) WITHIN GROUP (ORDER BY x) — arguments packed (w, p, x) — computed
+ * exactly: the smallest x whose cumulative weight reaches p of the total.
+ */
+function weightedPercentileKernel(ctx: KernelContext): Kernel<unknown> {
+  const kernel: Kernel<[[number, number][], number | null]> = {
+    retractable: true,
+    mergeable: true,
+    init: () => [[], null],
+    add(acc, packed) {
+      const [w, p, x] = packed as [number | null, number | null, number | null];
+      if (p != null) acc[1] = p;
+      if (x != null && w != null) acc[0].push([x, w]);
+      return acc;
+    },
+    retract(acc, packed) {
+      const [w, , x] = packed as [number | null, number | null, number | null];
+      const i = acc[0].findIndex(([a, b]) => a === x && b === w);
+      if (i >= 0) acc[0].splice(i, 1);
+      return acc;
+    },
+    merge(a, b) {
+      for (const e of b[0]) a[0].push(e);
+      if (b[1] !== null) a[1] = b[1];
+      return a;
+    },
+    result(acc) {
+      const v = acc[0];
+      const p = acc[1];
+      if (v.length === 0 || p === null) return null;
+      v.sort((a, b) => a[0] - b[0]);
+      const total = v.reduce((s, [, w]) => s + w, 0);
+      let cum = 0;
+      for (const [x, w] of v) {
+        cum += w;
+        if (cum >= p * total) return x;
+      }
+      return v[v.length - 1]![0];
+    },
+  };
+  void ctx;
+  return kernel as Kernel<unknown>;
+}
+
 /** MEDIAN keeps every non-null value; `result` sorts them in place (the order inside is unspecified). */
 function medianKernel(ctx: KernelContext): Kernel<unknown> {
   const coerce = numericCoercion(ctx.resultType);
@@ -720,6 +802,8 @@ export const BUILTINS: Readonly<Record<string, BuiltinInfo>> = {
   BIT_XOR: one(bitXorKernel),
   MEDIAN: one(medianKernel),
   APPROX_MEDIAN: one(medianKernel),
+  APPROX_PERCENTILE_CONT: two(percentileKernel),
+  APPROX_PERCENTILE_CONT_WITH_WEIGHT: { minArgs: 3, maxArgs: 3, create: weightedPercentileKernel },
   APPROX_DISTINCT: { minArgs: 1, maxArgs: 1, create: countKernel, forceDistinct: true },
   CORR: two(coMoment('CORR')),
   COVAR_POP: two(coMoment('COVAR_POP')),

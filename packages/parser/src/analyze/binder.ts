@@ -783,7 +783,8 @@ export function bindAggCall(
   for (const a of ast.args) {
     if (containsAggregate(a, udfs)) fail('E403', 'aggregate calls cannot be nested', a.span);
   }
-  const args = ast.star ? [] : ast.args.map(bind);
+  // `f(p) WITHIN GROUP (ORDER BY x)` (ordered-set aggregates): the ordering expressions follow the arguments.
+  const args = ast.star ? [] : [...ast.args, ...(ast.withinGroup ?? []).map((o) => o.expr)].map(bind);
   if (ast.star && ast.name !== 'COUNT') fail('E303', `${ast.name}(*) is not allowed; only COUNT(*)`, span);
   let filter: Expr | undefined;
   if (ast.filter) {
