@@ -63,11 +63,54 @@ async function streaming(q: number, crashAfterVersions?: number): Promise<string
   return lines;
 }
 
-for (const q of [0, 1, 2, 11, 14, 21, 22]) {
+/**
+ * An updating query's JSON lines carry an "op" (+I -U +U -D): replay them into the final table (a -U/-D removes
+ * one equal row, which must exist) and return its rows without the op.
+ */
+function finalState(lines: string[]): string[] {
+  const live = new Map<string, number>();
+  for (const line of lines) {
+    const { op, ...row } = JSON.parse(line) as Record<string, unknown>;
+    const k = JSON.stringify(row);
+    if (op === '+I' || op === '+U') live.set(k, (live.get(k) ?? 0) + 1);
+    else {
+      const n = live.get(k);
+      if (!n) throw new Error(`changelog retracts a row that is not live: ${line}`);
+      if (n === 1) live.delete(k);
+      else live.set(k, n - 1);
+    }
+  }
+  return [...live].flatMap(([k, n]) => Array.from({ length: n }, () => k));
+}
+
+// Append-only queries compare as multisets; updating ones (q4, q15, q16, q17) by their final table. q13's
+// side-input lookup is planned as a keyless join (every bid meets every side-input row), which takes a minute
+// here: it runs in the long suite.
+const QUERIES = [
+  0,
+  1,
+  2,
+  3,
+  4,
+  7,
+  8,
+  11,
+  14,
+  15,
+  16,
+  17,
+  20,
+  21,
+  22,
+  ...(process.env.DARQ_LONG === '1' ? [13] : []),
+];
+for (const q of QUERIES) {
   test(`NEXMark q${q} on ${EVENTS} seeded events equals SQLite's batch result`, async (t) => {
-    const expected = runBatchQuery(db, batchQuery(q)).map((r) => JSON.stringify(r));
+    const spec = batchQuery(q);
+    const expected = runBatchQuery(db, spec).map((r) => JSON.stringify(r));
     t.true(expected.length > 0, 'the batch query returns rows');
-    const v = compareMultisetExact(await streaming(q), expected);
+    const lines = await streaming(q);
+    const v = compareMultisetExact(spec.compare === 'final_state' ? finalState(lines) : lines, expected);
     t.true(v.ok, v.message);
   });
 }
