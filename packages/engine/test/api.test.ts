@@ -220,3 +220,40 @@ test('past maxBadRecords the run stops, and the dead-letter file already holds t
     t.is(dead.length, 2);
   }
 });
+
+test('allowed lateness: a late row within it revises its window (-U/+U); past it the row is late', async (t) => {
+  const sql = `SET 'table.exec.emit.allow-lateness' = '2 s';
+    CREATE SOURCE clicks (user_id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT window_start, COUNT(*) AS n
+    FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end;`;
+  const clicks = [
+    { user_id: 1, ts: 100 },
+    { user_id: 1, ts: 1500 }, // closes [0, 1 s): n = 1
+    { user_id: 1, ts: 200 }, // late by 1.3 s, within 2 s: [0, 1 s) becomes n = 2
+    { user_id: 1, ts: 3500 }, // closes [1 s, 2 s) and ends [0, 1 s)'s lateness
+    { user_id: 1, ts: 300 }, // too late: dropped
+  ];
+  const out: Record<string, unknown>[] = [];
+  for (const batchSize of [1, 1024]) {
+    out.length = 0;
+    const summary = await runQuery(sql, {
+      sources: { clicks },
+      sinks: { out: (rows) => out.push(...rows) },
+      batchSize,
+    });
+    // An updating result's rows carry their change kind as "op".
+    t.is(summary.lateRows, 1, `batch ${batchSize}`);
+    t.deepEqual(
+      out.map((r) => [r.op, r.window_start, r.n]),
+      [
+        ['+I', 0, 1],
+        ['-U', 0, 1],
+        ['+U', 0, 2],
+        ['+I', 1000, 1],
+        ['+I', 3000, 1],
+      ],
+      `batch ${batchSize}`,
+    );
+  }
+});

@@ -4,6 +4,7 @@ import type { Schema, SinkDef, SourceDef } from '@darq/parser';
 import { PlanError } from '../errors.ts';
 import type { FormatColumn } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
+import { ROW_KIND_LABELS } from '../runtime/changelog.ts';
 import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
 import { FileSourceReader } from './file-source.ts';
 import { AsyncIterableSourceReader, BAD_LINE } from './iterable-source.ts';
@@ -137,13 +138,20 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
   }
 }
 
-function objectRows(schema: Schema, fn: (rows: Record<string, unknown>[]) => void): (rows: Row[]) => void {
+/** Rows as plain objects of the schema's columns; an updating result's rows also get `op` (+I -U +U -D). */
+function objectRows(
+  schema: Schema,
+  fn: (rows: Record<string, unknown>[]) => void,
+  updating: boolean,
+): (rows: Row[]) => void {
   const names = schema.fields.map((f) => f.name);
+  const n = names.length;
   return (rows) =>
     fn(
       rows.map((r) => {
         const o: Record<string, unknown> = {};
-        for (let i = 0; i < names.length; i++) o[names[i]!] = r[i];
+        for (let i = 0; i < n; i++) o[names[i]!] = r[i];
+        if (updating) o.op = ROW_KIND_LABELS[r[n] as number];
         return o;
       }),
     );
@@ -161,7 +169,7 @@ export function createSinkWriter(
   const cb = ctx.callbacks
     ? Object.entries(ctx.callbacks).find(([k]) => k.toLowerCase() === def.name.toLowerCase())?.[1]
     : undefined;
-  if (cb) return new CallbackSinkWriter(objectRows(schema, cb));
+  if (cb) return new CallbackSinkWriter(objectRows(schema, cb, updating));
   const override = lookup(ctx.outputs, def.name);
   if (override === '-') return new StreamSinkWriter(columns, ctx.stdout);
   // `--output name=path` writes that sink to a file whatever its connector (JSON lines unless it names CSV).

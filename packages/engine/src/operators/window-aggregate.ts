@@ -1,6 +1,7 @@
 import type { WindowSpec } from '@darq/parser';
 import { type Aggregator, type AggregatorList, aggregatorList } from '../aggregates/index.ts';
 import type { Row } from '../runtime/batch.ts';
+import { RowKind } from '../runtime/changelog.ts';
 import type { Operator, OperatorContext } from '../runtime/operator.ts';
 import { paneSize, windowsOfPane } from '../windows/index.ts';
 
@@ -51,6 +52,11 @@ export class WindowAggregateOperator implements Operator {
   private fired = Number.MIN_SAFE_INTEGER;
   private firedDirty = false;
   private ctx!: OperatorContext;
+  /** With allowed lateness: the last row emitted per window and key (`start/end|key`), for revisions. */
+  private readonly emitted = new Map<string, Row>();
+  private readonly emittedDirty = new Set<string>();
+  /** Fired windows that late rows changed since, to re-fire: `start/end` → range. */
+  private readonly refire = new Map<string, WindowRange>();
 
   constructor(
     readonly id: string,
@@ -60,6 +66,11 @@ export class WindowAggregateOperator implements Operator {
     private readonly keyOf: (row: Row) => unknown[],
     readonly aggs: readonly Aggregator[],
     private readonly lateSide?: string,
+    /**
+     * Allowed lateness (ms): a window stays open this long after it fired; a row arriving in that time updates
+     * it and re-fires it at once. The output is then a changelog: +I on the first firing, -U/+U on a revision.
+     */
+    private readonly lateness = 0,
   ) {
     this.offset = window.offsetMs ?? 0;
     if (window.kind === 'SESSION') {
@@ -77,6 +88,7 @@ export class WindowAggregateOperator implements Operator {
     this.ctx = ctx;
     const wm = ctx.state.get('~fired');
     if (typeof wm === 'number') this.fired = wm;
+    for (const [k, v] of ctx.state.scan('e')) this.emitted.set(k.slice(1), v as Row);
     for (const [k, v] of ctx.state.scan('p')) {
       const [paneStart, key, accs] = v as [number, unknown[], unknown[]];
       let m = this.panes.get(paneStart);
@@ -102,14 +114,14 @@ export class WindowAggregateOperator implements Operator {
     return ws[ws.length - 1]!.end;
   }
 
-  process(rows: Row[], _out: Row[]): void {
+  process(rows: Row[], out: Row[]): void {
     const list = this.list;
     let late: Row[] | undefined;
     for (const row of rows) {
       const t = this.timeOf(row);
       if (typeof t !== 'number') continue;
       const paneStart = alignDown(t, this.pane, this.offset);
-      if (this.lastEndOfPane(paneStart) <= this.fired) {
+      if (this.lastEndOfPane(paneStart) + this.lateness <= this.fired) {
         this.ctx.metrics.lateRows++;
         if (this.lateSide) (late ??= []).push(row);
         continue;
@@ -126,8 +138,61 @@ export class WindowAggregateOperator implements Operator {
       list.add(e.accs, row);
       const sk = `p${paneStart}|${ks}`;
       this.dirty.add(sk);
+      if (this.lateness > 0) {
+        // A row for a window that already fired (within the allowed lateness): revise that window.
+        for (const w of this.windowsOfPane(paneStart))
+          if (w.end <= this.fired) this.refire.set(`${w.start}/${w.end}`, w);
+      }
     }
     if (late && this.lateSide) this.ctx.sideOutput(this.lateSide, late);
+    if (this.refire.size > 0) {
+      const windows = [...this.refire.values()].sort((a, b) => a.end - b.end || a.start - b.start);
+      this.refire.clear();
+      for (const w of windows) this.emitWindow(w, out);
+    }
+  }
+
+  /** Merges a window's panes per key and emits its rows (with allowed lateness: +I, or -U/+U if revised). */
+  private emitWindow(w: WindowRange, out: Row[]): void {
+    const list = this.list;
+    const merged = new Map<string, PaneEntry>();
+    const single = w.end - w.start === this.pane;
+    for (let p = alignDown(w.start, this.pane, this.offset); p < w.end; p += this.pane) {
+      if (p + this.pane <= w.start) continue;
+      const m = this.panes.get(p);
+      if (!m) continue;
+      for (const [ks, e] of m) {
+        let cur = merged.get(ks);
+        if (!cur) {
+          if (single) {
+            // TUMBLE: the window is its one pane; read its accumulators directly.
+            merged.set(ks, e);
+            continue;
+          }
+          cur = { key: e.key, accs: list.init() };
+          merged.set(ks, cur);
+        }
+        list.merge(cur.accs, e.accs);
+      }
+    }
+    const keys = [...merged.keys()].sort();
+    for (const ks of keys) {
+      const e = merged.get(ks)!;
+      const row: Row = [...e.key, w.start, w.end, w.end - 1];
+      for (const v of list.results(e.accs)) row.push(v);
+      if (this.lateness === 0) {
+        out.push(row);
+        continue;
+      }
+      const ek = `${w.start}/${w.end}|${ks}`;
+      const before = this.emitted.get(ek);
+      if (before === undefined) out.push([...row, RowKind.INSERT]);
+      else if (JSON.stringify(before) !== JSON.stringify(row)) {
+        out.push([...before, RowKind.UPDATE_BEFORE], [...row, RowKind.UPDATE_AFTER]);
+      } else continue;
+      this.emitted.set(ek, row);
+      this.emittedDirty.add(ek);
+    }
   }
 
   onWatermark(watermark: number, out: Row[]): void {
@@ -141,45 +206,25 @@ export class WindowAggregateOperator implements Operator {
       }
     }
     const windows = [...closing.values()].sort((a, b) => a.end - b.end || a.start - b.start);
-    const list = this.list;
-    for (const w of windows) {
-      const merged = new Map<string, PaneEntry>();
-      const single = w.end - w.start === this.pane;
-      for (let p = alignDown(w.start, this.pane, this.offset); p < w.end; p += this.pane) {
-        if (p + this.pane <= w.start) continue;
-        const m = this.panes.get(p);
-        if (!m) continue;
-        for (const [ks, e] of m) {
-          let cur = merged.get(ks);
-          if (!cur) {
-            if (single) {
-              // TUMBLE: the window is its one pane; read its accumulators directly.
-              merged.set(ks, e);
-              continue;
-            }
-            cur = { key: e.key, accs: list.init() };
-            merged.set(ks, cur);
-          }
-          list.merge(cur.accs, e.accs);
-        }
-      }
-      const keys = [...merged.keys()].sort();
-      for (const ks of keys) {
-        const e = merged.get(ks)!;
-        const row: Row = [...e.key, w.start, w.end, w.end - 1];
-        for (const v of list.results(e.accs)) row.push(v);
-        out.push(row);
-      }
-    }
-    // Drop panes whose every window has fired.
+    for (const w of windows) this.emitWindow(w, out);
+    // Drop panes whose every window has fired (and is past its allowed lateness).
     for (const p of paneStarts) {
-      if (this.lastEndOfPane(p) <= watermark) {
+      if (this.lastEndOfPane(p) + this.lateness <= watermark) {
         for (const ks of this.panes.get(p)!.keys()) {
           const sk = `p${p}|${ks}`;
           this.dirty.delete(sk);
           this.deleted.add(sk);
         }
         this.panes.delete(p);
+      }
+    }
+    if (this.lateness > 0) {
+      for (const ek of this.emitted.keys()) {
+        const end = Number(ek.slice(ek.indexOf('/') + 1, ek.indexOf('|')));
+        if (end + this.lateness <= watermark) {
+          this.emitted.delete(ek);
+          this.emittedDirty.add(ek);
+        }
       }
     }
     this.fired = watermark;
@@ -202,6 +247,12 @@ export class WindowAggregateOperator implements Operator {
       if (e) state.put(sk, [paneStart, e.key, e.accs]);
     }
     this.dirty.clear();
+    for (const ek of this.emittedDirty) {
+      const row = this.emitted.get(ek);
+      if (row) state.put(`e${ek}`, row);
+      else state.delete(`e${ek}`);
+    }
+    this.emittedDirty.clear();
     if (this.firedDirty) state.put('~fired', this.fired);
     this.firedDirty = false;
   }

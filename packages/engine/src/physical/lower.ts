@@ -29,6 +29,7 @@ import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import { WindowTopNOperator } from '../operators/window-top-n.ts';
 import type { Row } from '../runtime/batch.ts';
 import { RowKind } from '../runtime/changelog.ts';
+import { parseDuration } from '../time-options.ts';
 import type { EdgeSpec, JobGraph, OperatorSpec, StageSpec } from './graph.ts';
 
 export interface LowerOptions {
@@ -345,6 +346,12 @@ export class Lowerer {
         const label = `WindowAggregate(${windowLabel(node)})`;
         const win = node.window;
         const late = node.lateInto;
+        // Flink's `SET 'table.exec.emit.allow-lateness' = '1 min'`: windows revise their result for late rows.
+        const latenessText = this.program.settings['table.exec.emit.allow-lateness'];
+        const lateness =
+          latenessText !== undefined && win.kind !== 'SESSION'
+            ? parseDuration(latenessText, 'table.exec.emit.allow-lateness')
+            : 0;
         this.push(stage, {
           id,
           name: label,
@@ -353,11 +360,12 @@ export class Lowerer {
             const side = late ? `late:${late}` : undefined;
             return win.kind === 'SESSION'
               ? new SessionAggregateOperator(id, label, win.gapMs!, timeOf, keyOf, makeAggs(), side)
-              : new WindowAggregateOperator(id, label, win, timeOf, keyOf, makeAggs(), side);
+              : new WindowAggregateOperator(id, label, win, timeOf, keyOf, makeAggs(), side, lateness);
           },
         });
         if (late) stage.sides.push({ name: `late:${late}`, to: this.lateSinkStage(late, c.schema).id });
         stage.schema = node.schema;
+        if (lateness > 0) stage.changelog = 'updating';
         return { stage, schema: node.schema };
       }
       case 'Union': {
