@@ -20,6 +20,7 @@ import {
   compileProjection,
 } from '../expr/index.ts';
 import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
+import { DeduplicateOperator } from '../operators/deduplicate.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
 import { type JoinSpec, RegularJoinOperator, WindowJoinOperator } from '../operators/join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
@@ -565,9 +566,39 @@ export class Lowerer {
         stage.schema = node.schema;
         return { stage, schema: node.schema };
       }
+      case 'Deduplicate': {
+        const c = this.appendOnly(this.lower(node.input), 'deduplication');
+        const keyCols = node.partitionBy;
+        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
+          from: c.stage.id,
+          port: 0,
+          ...(keyCols.length > 0
+            ? {
+                key: (row: Row) => keyCols.map((i) => row[i]),
+                keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
+              }
+            : {}),
+        }));
+        const id = this.nextOpId();
+        const name = `Deduplicate(keep ${node.keep})`;
+        const keep = node.keep;
+        const time = node.timeColumn;
+        const withRank = node.rowNumberColumn !== undefined;
+        this.push(stage, {
+          id,
+          name,
+          state: keep === 'first' ? 'a mark per key (unbounded)' : 'the kept row per key (unbounded)',
+          create: () => new DeduplicateOperator(id, name, keyCols, time, keep, withRank),
+        });
+        this.warnings.push(
+          `${id} ${name} (line ${node.span.start.line}): keeps one entry per key; its state grows with the number of keys`,
+        );
+        stage.schema = node.schema;
+        if (keep === 'last') stage.changelog = 'updating';
+        return { stage, schema: node.schema };
+      }
       case 'Values':
       case 'WindowTvf':
-      case 'Deduplicate':
       case 'Distinct':
       case 'Limit':
         throw new PlanError(
