@@ -21,6 +21,15 @@ function compareValues(a: unknown, b: unknown, k: SortKey): number {
   return k.direction === 'desc' ? -c : c;
 }
 
+/** Compares two rows by the sort keys. */
+export function compareRows(a: Row, b: Row, order: readonly SortKey[]): number {
+  for (const k of order) {
+    const c = compareValues(a[k.column], b[k.column], k);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 /**
  * Window Top-N: `ROW_NUMBER() OVER (PARTITION BY window_start, window_end, … ORDER BY …) … WHERE rn <= N`
  * over the output of a window aggregate. Rows of a window are held until the watermark passes its end, then

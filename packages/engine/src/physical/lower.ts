@@ -25,6 +25,7 @@ import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
 import { type JoinSpec, RegularJoinOperator, WindowJoinOperator } from '../operators/join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
+import { TopNOperator } from '../operators/top-n.ts';
 import { UnnestOperator } from '../operators/unnest.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import { WindowTopNOperator } from '../operators/window-top-n.ts';
@@ -478,13 +479,33 @@ export class Lowerer {
         const endColumn = node.partitionBy.find(
           (i) => c.schema.fields[i]!.name.toLowerCase() === 'window_end',
         );
-        if (!node.windowed || endColumn === undefined) {
-          throw new PlanError(
-            'UNSUPPORTED',
-            `Top-N (line ${node.span.start.line}) is supported per window (PARTITION BY window_start, window_end, …) only, for now`,
-          );
-        }
         const keyCols = node.partitionBy;
+        if (!node.windowed || endColumn === undefined) {
+          const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
+            from: c.stage.id,
+            port: 0,
+            ...(keyCols.length > 0
+              ? {
+                  key: (row: Row) => keyCols.map((i) => row[i]),
+                  keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
+                }
+              : {}),
+          }));
+          const id = this.nextOpId();
+          const name = `TopN(${node.limit})`;
+          const withRank = node.rowNumberColumn !== undefined;
+          const orderBy = node.orderBy;
+          const limit = node.limit;
+          this.push(stage, {
+            id,
+            name,
+            state: 'the top rows per partition (one entry per key)',
+            create: () => new TopNOperator(id, name, keyCols, orderBy, limit, withRank),
+          });
+          stage.schema = node.schema;
+          stage.changelog = 'updating';
+          return { stage, schema: node.schema };
+        }
         const stage = this.statefulStage(c, this.opts.parallelism, () => ({
           from: c.stage.id,
           port: 0,
