@@ -19,6 +19,7 @@ import {
   compilePredicate,
   compileProjection,
 } from '../expr/index.ts';
+import { AttachedWindowAggregateOperator } from '../operators/attached-window-aggregate.ts';
 import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { DeduplicateOperator } from '../operators/deduplicate.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
@@ -329,10 +330,29 @@ export class Lowerer {
           );
         }
         if (node.window.attached) {
-          throw new PlanError(
-            'UNSUPPORTED',
-            `a GROUP BY over rows that already carry window_start/window_end (line ${node.span.start.line}) is not supported by the engine yet`,
-          );
+          const c = this.appendOnly(this.lower(node.input), 'a window aggregate');
+          const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
+          const keyOf = (row: Row) => keyFns.map((f) => f(row));
+          const aggCalls = node.aggs;
+          const makeList = () => aggregatorList(aggCalls.map((a) => this.aggregator(a)));
+          makeList();
+          const { start, end } = node.window.attached;
+          const stage = this.statefulStage(c, this.opts.parallelism, () => ({
+            from: c.stage.id,
+            port: 0,
+            key: (row: Row) => [row[start], row[end], ...keyOf(row)],
+            keyDescription: `hash(window_start, window_end${node.groupKeys.length ? `, ${node.groupKeys.map(exprText).join(', ')}` : ''})`,
+          }));
+          const id = this.nextOpId();
+          const name = 'WindowAggregate(over windowed rows)';
+          this.push(stage, {
+            id,
+            name,
+            state: 'accumulators per (window, key)',
+            create: () => new AttachedWindowAggregateOperator(id, name, start, end, keyOf, makeList()),
+          });
+          stage.schema = node.schema;
+          return { stage, schema: node.schema };
         }
         const c = this.appendOnly(this.lower(node.input), 'a window aggregate');
         const keyFns = node.groupKeys.map((k) => compileExpr(k, this.compileOpts));
