@@ -257,3 +257,32 @@ test('allowed lateness: a late row within it revises its window (-U/+U); past it
     );
   }
 });
+
+test('processing-time windows fire on the wall clock while the input is still live', async (t) => {
+  const sql = `CREATE SOURCE clicks (user_id BIGINT, pt AS PROCTIME()) WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT window_start, COUNT(*) AS n
+    FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(pt), INTERVAL '50' MILLISECOND)) GROUP BY window_start, window_end;`;
+  let seen = false;
+  async function* live() {
+    for (let i = 0; i < 3; i++) yield { user_id: i };
+    // The input stays open until a window has fired: only the clock can close it.
+    while (!seen) await new Promise((r) => setTimeout(r, 5));
+  }
+  const out: Record<string, unknown>[] = [];
+  await runQuery(sql, {
+    sources: { clicks: live() },
+    sinks: {
+      out: (rows) => {
+        out.push(...rows);
+        seen = true;
+      },
+    },
+    checkpointIntervalMs: 1,
+  });
+  t.true(seen);
+  t.is(
+    out.reduce((s, r) => s + (r.n as number), 0),
+    3,
+  );
+});

@@ -71,16 +71,20 @@ export class WindowAggregateOperator implements Operator {
      * it and re-fires it at once. The output is then a changelog: +I on the first firing, -U/+U on a revision.
      */
     private readonly lateness = 0,
+    /** Windows over a PROCTIME() column fire on the wall clock (timers), not on the event-time watermark. */
+    private readonly procTime = false,
   ) {
     this.offset = window.offsetMs ?? 0;
     if (window.kind === 'SESSION') {
       throw new Error('internal error: SESSION windows are handled by the session operator');
     }
     this.pane = paneSize(window);
+    this.timers = procTime;
     this.list = aggregatorList(aggs);
   }
 
   private readonly list: AggregatorList;
+  readonly timers: boolean;
   /** Windows of a pane, cached: a pane's windows never change. */
   private readonly windowCache = new Map<number, WindowRange[]>();
 
@@ -196,6 +200,17 @@ export class WindowAggregateOperator implements Operator {
   }
 
   onWatermark(watermark: number, out: Row[]): void {
+    // Processing-time windows ignore event time, except the end of input, which closes every window.
+    if (this.procTime && watermark !== Number.MAX_SAFE_INTEGER) return;
+    this.fire(watermark, out);
+  }
+
+  /** Processing-time windows: the wall clock closes windows. */
+  onTimer(now: number, out: Row[]): void {
+    if (this.procTime) this.fire(now, out);
+  }
+
+  private fire(watermark: number, out: Row[]): void {
     if (watermark <= this.fired) return;
     const paneStarts = [...this.panes.keys()].sort((a, b) => a - b);
     // Every window that closes now: end in (fired, watermark].

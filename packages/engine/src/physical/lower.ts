@@ -368,6 +368,7 @@ export class Lowerer {
         const label = `WindowAggregate(${windowLabel(node)})`;
         const win = node.window;
         const late = node.lateInto;
+        const procTime = c.schema.fields[win.timeColumn]?.timeAttribute === 'proctime';
         // Flink's `SET 'table.exec.emit.allow-lateness' = '1 min'`: windows revise their result for late rows.
         const latenessText = this.program.settings['table.exec.emit.allow-lateness'];
         const lateness =
@@ -382,7 +383,17 @@ export class Lowerer {
             const side = late ? `late:${late}` : undefined;
             return win.kind === 'SESSION'
               ? new SessionAggregateOperator(id, label, win.gapMs!, timeOf, keyOf, makeAggs(), side)
-              : new WindowAggregateOperator(id, label, win, timeOf, keyOf, makeAggs(), side, lateness);
+              : new WindowAggregateOperator(
+                  id,
+                  label,
+                  win,
+                  timeOf,
+                  keyOf,
+                  makeAggs(),
+                  side,
+                  lateness,
+                  procTime,
+                );
           },
         });
         if (late) stage.sides.push({ name: `late:${late}`, to: this.lateSinkStage(late, c.schema).id });

@@ -52,6 +52,10 @@ export interface Operator {
    * that reaches it. Absent or Infinity: batch boundaries are fine.
    */
   nextTrigger?(watermark: number): number;
+  /** Processing-time timers: called with the wall clock on every scheduler turn (PROCTIME() windows). */
+  onTimer?(now: number, out: Row[]): void;
+  /** True when `onTimer` must be called. */
+  readonly timers?: boolean;
 }
 
 /** An operator with no state and no watermark behaviour, e.g. a fused filter + projection. */

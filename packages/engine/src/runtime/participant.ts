@@ -72,6 +72,27 @@ export abstract class Participant {
 
   close(): void {}
 
+  /** Whether any operator of the chain has processing-time timers. */
+  get hasTimers(): boolean {
+    return this.operators.some((op) => op.timers === true);
+  }
+
+  /** Fires processing-time timers up to `now` and sends what they emit, in one step; true if anything was sent. */
+  tick(now: number): boolean {
+    let carried: Row[] = [];
+    for (const op of this.operators) {
+      const out: Row[] = [];
+      if (carried.length > 0) op.process(carried, out, 0);
+      op.onTimer?.(now, out);
+      carried = out;
+    }
+    if (carried.length === 0) return false;
+    const step = new StepBuilder();
+    const sent = this.emit(step, carried, this.outWatermark, false);
+    if (sent > 0) this.commitStep(step);
+    return sent > 0;
+  }
+
   /** Does a bounded amount of work; true if anything happened. */
   abstract run(): boolean;
 

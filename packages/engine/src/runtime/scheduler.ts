@@ -58,12 +58,16 @@ export class Scheduler {
     return [...this.sources, ...this.others];
   }
 
+  /** Participants with processing-time timers, ticked on every turn. */
+  private timed: Participant[] = [];
+
   open(): void {
     for (const p of this.others) {
       this.rt.watch(p.darq);
       p.open();
     }
     for (const s of this.sources) s.open();
+    this.timed = this.all.filter((p) => p.hasTimers);
   }
 
   commit(): void {
@@ -89,6 +93,10 @@ export class Scheduler {
     this.lastCommit = started;
     for (;;) {
       let progressed = false;
+      if (this.timed.length > 0) {
+        const now = Date.now();
+        for (const p of this.timed) if (p.tick(now)) progressed = true;
+      }
       for (const p of this.others) if (p.run()) progressed = true;
       if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
       if (progressed) this.dirty = true;
