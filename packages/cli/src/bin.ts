@@ -215,6 +215,25 @@ program
     await demoCommand(flags, io);
   });
 
+program
+  .command('bench')
+  .description(
+    'run a benchmark of bench/engine and write bench/results/<name>.json (figures side by side with their baselines)',
+  )
+  .argument(
+    '<name>',
+    'paper (replay vs a hand-written loop) | nexmark (q0-q2 per core, HOP vs TUMBLE) | rss (10 M events, memory)',
+  )
+  .argument('[args...]', 'passed to the benchmark: events, repeats')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ darq bench paper 2000000 3\n  $ darq bench nexmark 2000000 3\n  $ darq bench rss',
+  )
+  .action(async (name: string, args: string[]) => {
+    const { benchCommand } = await import('./commands/bench.ts');
+    process.exitCode = await benchCommand(name, args, io);
+  });
+
 for (const c of program.commands) c.exitOverride();
 
 try {
