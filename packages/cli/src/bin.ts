@@ -74,6 +74,14 @@ program
   .option('--dead-letter <path>', 'file for unreadable input records (default: <state>/dead-letters.jsonl)')
   .addOption(
     new Option(
+      '--on-udf-error <policy>',
+      'a UDF that throws: fail (end the run, no partial effect), skip (dead-letter the row) or null',
+    )
+      .choices(['fail', 'skip', 'null'])
+      .default('fail'),
+  )
+  .addOption(
+    new Option(
       '--format <fmt>',
       'rows of a bare SELECT and stdout sinks: table, jsonl or csv (default: table on a terminal, else jsonl)',
     ).choices(['table', 'jsonl', 'csv']),

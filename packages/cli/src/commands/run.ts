@@ -16,6 +16,7 @@ export interface RunFlags {
   parallelism?: string;
   workers?: string;
   maxBadRecords?: string;
+  onUdfError?: string;
   deadLetter?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -112,6 +113,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       persistence,
       ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
       ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
+      ...(flags.onUdfError ? { onUdfError: flags.onUdfError as 'fail' | 'skip' | 'null' } : {}),
       ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
       stdout: (text) => printer.write(text),
     });
@@ -148,7 +150,10 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     printer.end();
   } catch (e) {
     if (e instanceof EngineError) {
-      throw new CliError(e.domain === 'user' ? EXIT_USAGE : EXIT_RUNTIME, e.message);
+      // A state dir of another query or a plan problem is the user's to fix before running (2); anything that
+      // failed while running — a UDF that threw, an unreadable file — is a runtime failure (1).
+      const usage = e.name === 'StateError' || e.name === 'PlanError';
+      throw new CliError(usage ? EXIT_USAGE : EXIT_RUNTIME, e.message);
     }
     throw e;
   } finally {

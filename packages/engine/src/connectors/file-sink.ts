@@ -176,8 +176,14 @@ export class StreamSinkWriter implements SinkWriter {
   constructor(
     columns: readonly FormatColumn[],
     private readonly out: (text: string) => void,
+    updating = false,
   ) {
-    this.encode = jsonLineEncoder(columns);
+    const plain = jsonLineEncoder(columns);
+    const width = columns.length;
+    // An updating result says each row's change kind in an "op" field, as the JSON-lines file sink does.
+    this.encode = updating
+      ? (r) => `${plain(r).slice(0, -1)}${width > 0 ? ',' : ''}"op":"${ROW_KIND_LABELS[r[width] as number]}"}`
+      : plain;
   }
   open(committed: unknown): void {
     this.count = typeof committed === 'number' ? committed : 0;

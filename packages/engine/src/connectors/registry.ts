@@ -171,7 +171,7 @@ export function createSinkWriter(
     : undefined;
   if (cb) return new CallbackSinkWriter(objectRows(schema, cb, updating));
   const override = lookup(ctx.outputs, def.name);
-  if (override === '-') return new StreamSinkWriter(columns, ctx.stdout);
+  if (override === '-') return new StreamSinkWriter(columns, ctx.stdout, updating);
   // `--output name=path` writes that sink to a file whatever its connector (JSON lines unless it names CSV).
   const connector = override ? 'file' : (o.connector ?? '').toLowerCase();
   switch (connector) {
@@ -196,7 +196,7 @@ export function createSinkWriter(
     }
     case 'stdout':
     case 'print':
-      return new StreamSinkWriter(columns, ctx.stdout);
+      return new StreamSinkWriter(columns, ctx.stdout, updating);
     case 'blackhole':
       return new BlackholeSinkWriter();
     case 'memory':
