@@ -83,8 +83,8 @@ program
   .addOption(
     new Option(
       '--format <fmt>',
-      'rows of a bare SELECT and stdout sinks: table, jsonl or csv (default: table on a terminal, else jsonl)',
-    ).choices(['table', 'jsonl', 'csv']),
+      'rows of a bare SELECT and stdout sinks: table, jsonl, csv or debezium-json (default: table on a terminal, else jsonl)',
+    ).choices(['table', 'jsonl', 'csv', 'debezium-json']),
   )
   .option(
     '--metrics-port <port>',

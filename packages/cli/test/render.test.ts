@@ -89,3 +89,25 @@ test('failHeaders: -- fail: lines of the leading comment block only', (t) => {
   );
   t.deepEqual(failHeaders('SELECT 1;'), []);
 });
+
+test('RowPrinter debezium-json: +I → c, a -U with its +U → one u, -D → d, append-only rows → c', (t) => {
+  let text = '';
+  const p = new RowPrinter('debezium-json', (s) => {
+    text += s;
+  });
+  p.write('{"k":1,"n":1,"op":"+I"}\n{"k":1,"n":1,"op":"-U"}\n');
+  p.write('{"k":1,"n":2,"op":"+U"}\n{"k":1,"n":2,"op":"-D"}\n{"k":2,"n":5}\n');
+  p.end();
+  t.deepEqual(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [
+      { before: null, after: { k: 1, n: 1 }, op: 'c' },
+      { before: { k: 1, n: 1 }, after: { k: 1, n: 2 }, op: 'u' },
+      { before: { k: 1, n: 2 }, after: null, op: 'd' },
+      { before: null, after: { k: 2, n: 5 }, op: 'c' },
+    ],
+  );
+});

@@ -177,6 +177,6 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
 
 function rowFormat(v: string | undefined, io: Io): RowFormat {
   if (v === undefined) return io.stdoutIsTty ? 'table' : 'jsonl';
-  if (v === 'table' || v === 'jsonl' || v === 'csv') return v;
-  throw new CliError(EXIT_USAGE, `--format expects table, jsonl or csv, got '${v}'`);
+  if (v === 'table' || v === 'jsonl' || v === 'csv' || v === 'debezium-json') return v;
+  throw new CliError(EXIT_USAGE, `--format expects table, jsonl, csv or debezium-json, got '${v}'`);
 }

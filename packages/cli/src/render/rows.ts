@@ -1,5 +1,5 @@
 /** How result rows (a bare SELECT, stdout sinks) are printed. */
-export type RowFormat = 'table' | 'jsonl' | 'csv';
+export type RowFormat = 'table' | 'jsonl' | 'csv' | 'debezium-json';
 
 /**
  * Re-renders the engine's JSON lines as a table, CSV or JSONL. Rows stream: a table prints its header with
@@ -46,7 +46,8 @@ export class RowPrinter {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     if (objects.length === 0) return;
     this.rows += objects.length;
-    if (this.format === 'csv') this.out(this.csv(objects));
+    if (this.format === 'debezium-json') this.out(this.debezium(objects));
+    else if (this.format === 'csv') this.out(this.csv(objects));
     else if (this.held.length + objects.length <= this.holdRows && !this.columns) this.held.push(...objects);
     else this.flushTable(objects);
   }
@@ -57,9 +58,40 @@ export class RowPrinter {
     if (all.length) this.out(this.table(all));
   }
 
+  /** A -U waiting for the +U that makes it one Debezium update. */
+  private before: Record<string, unknown> | undefined;
+
+  /**
+   * Debezium change events: `{"before", "after", "op": c|u|d}`. Rows of an updating result carry `op`
+   * (+I -U +U -D): a -U with the +U after it is one `u`; an append-only result is all `c`.
+   */
+  private debezium(objects: Record<string, unknown>[]): string {
+    let text = '';
+    const line = (before: unknown, after: unknown, op: string) =>
+      `${JSON.stringify({ before, after, op })}\n`;
+    for (const o of objects) {
+      const { op, ...row } = o;
+      if (this.before && op !== '+U') {
+        text += line(this.before, null, 'd');
+        this.before = undefined;
+      }
+      if (op === '-U') this.before = row;
+      else if (op === '+U') {
+        text += this.before ? line(this.before, row, 'u') : line(null, row, 'c');
+        this.before = undefined;
+      } else if (op === '-D') text += line(row, null, 'd');
+      else text += line(null, op === undefined ? o : row, 'c');
+    }
+    return text;
+  }
+
   /** Ends the output: the table's bottom border, or a note that there were no rows. */
   end(): void {
     if (this.pending) this.write('\n');
+    if (this.before) {
+      this.out(`${JSON.stringify({ before: this.before, after: null, op: 'd' })}\n`);
+      this.before = undefined;
+    }
     if (this.format === 'table') this.flushTable([]);
     if (this.format === 'table' && this.columns) this.out(`${this.rule('└', '┴', '┘')}\n`);
   }
