@@ -95,7 +95,7 @@ test('OUT entries reach another worker exactly once, across dropped connections'
 test('unauthenticated or wrongly authenticated peers are refused before anything is read', async (t) => {
   const dir = tempDir(t);
   const b = Worker.open({ path: join(dir, 'b.sqlite'), workerId: 'wB' });
-  const tb = await TcpTransport.listen({ worker: b, secret: SECRET, authTimeoutMs: 50 });
+  const tb = await TcpTransport.listen({ worker: b, secret: SECRET });
 
   // 1. A raw client that skips authentication and sends a batch straight away.
   const frames = await rawSession(tb.port, () => [
@@ -110,7 +110,12 @@ test('unauthenticated or wrongly authenticated peers are refused before anything
   t.deepEqual(frames2, ['hello']);
   t.is(tb.stats.authFailures, 2);
   // 3. A client that connects and says nothing is closed after the authentication timeout.
-  t.deepEqual(await rawSession(tb.port, () => []), ['hello']);
+  const c = Worker.open({ path: join(dir, 'c.sqlite'), workerId: 'wC' });
+  const tc = await TcpTransport.listen({ worker: c, secret: SECRET, authTimeoutMs: 50 });
+  t.deepEqual(await rawSession(tc.port, () => []), ['hello']);
+  t.is(tc.stats.authFailures, 1);
+  await tc.close();
+  c.close();
 
   // 4. A real transport with the wrong secret delivers nothing.
   const a = senderWith(join(dir, 'a.sqlite'), 3);

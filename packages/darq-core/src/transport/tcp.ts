@@ -239,7 +239,9 @@ export class TcpTransport {
     let peer: string | undefined;
     // A peer gets a few seconds to authenticate; idle strangers do not keep sockets open.
     const authTimer = setTimeout(() => {
-      if (peer === undefined) socket.destroy();
+      if (peer !== undefined) return;
+      this.stats.authFailures++;
+      socket.destroy();
     }, this.authTimeoutMs);
     authTimer.unref();
     socket.on('close', () => {
