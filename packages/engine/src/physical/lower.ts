@@ -458,22 +458,14 @@ export class Lowerer {
           );
         }
         const field = c.schema.fields[order.column]!;
-        const keys = node.partitionBy.map((i) => c.schema.fields[i]!);
         const keyCols = node.partitionBy;
         const keyOf = (row: Row) => keyCols.map((i) => row[i]);
         const aggCalls = node.aggs;
         const makeAggs = () => aggCalls.map((a) => this.aggregator(a));
         makeAggs();
-        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
-          from: c.stage.id,
-          port: 0,
-          ...(keyCols.length > 0
-            ? {
-                key: keyCols.length === 1 ? (row: Row) => row[keyCols[0]!] : keyOf,
-                keyDescription: `hash(${keys.map((k) => k.name).join(', ')})`,
-              }
-            : {}),
-        }));
+        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () =>
+          this.columnEdge(c, keyCols),
+        );
         const id = this.nextOpId();
         const lower = node.frame.lower;
         const label = `OverAggregate(${node.frame.mode} ${lower.kind === 'unbounded' ? 'UNBOUNDED' : lower.kind === 'current' ? 'CURRENT ROW' : lower.amount} PRECEDING, ORDER BY ${field.name})`;
@@ -512,16 +504,9 @@ export class Lowerer {
         );
         const keyCols = node.partitionBy;
         if (!node.windowed || endColumn === undefined) {
-          const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
-            from: c.stage.id,
-            port: 0,
-            ...(keyCols.length > 0
-              ? {
-                  key: (row: Row) => keyCols.map((i) => row[i]),
-                  keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
-                }
-              : {}),
-          }));
+          const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () =>
+            this.columnEdge(c, keyCols),
+          );
           const id = this.nextOpId();
           const name = `TopN(${node.limit})`;
           const withRank = node.rowNumberColumn !== undefined;
@@ -537,12 +522,7 @@ export class Lowerer {
           stage.changelog = 'updating';
           return { stage, schema: node.schema };
         }
-        const stage = this.statefulStage(c, this.opts.parallelism, () => ({
-          from: c.stage.id,
-          port: 0,
-          key: (row: Row) => keyCols.map((i) => row[i]),
-          keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
-        }));
+        const stage = this.statefulStage(c, this.opts.parallelism, () => this.columnEdge(c, keyCols));
         const id = this.nextOpId();
         const name = `WindowTopN(${node.limit})`;
         const withRank = node.rowNumberColumn !== undefined;
@@ -621,16 +601,9 @@ export class Lowerer {
       case 'Deduplicate': {
         const c = this.appendOnly(this.lower(node.input), 'deduplication');
         const keyCols = node.partitionBy;
-        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () => ({
-          from: c.stage.id,
-          port: 0,
-          ...(keyCols.length > 0
-            ? {
-                key: (row: Row) => keyCols.map((i) => row[i]),
-                keyDescription: `hash(${keyCols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
-              }
-            : {}),
-        }));
+        const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () =>
+          this.columnEdge(c, keyCols),
+        );
         const id = this.nextOpId();
         const name = `Deduplicate(keep ${node.keep})`;
         const keep = node.keep;
@@ -686,6 +659,17 @@ export class Lowerer {
       this.sinkStages.set(def.name, stage);
     }
     return stage;
+  }
+
+  /** An edge hash-partitioned by input columns (none: one partition). */
+  private columnEdge(c: Cursor, cols: readonly number[]): EdgeSpec {
+    if (cols.length === 0) return { from: c.stage.id, port: 0 };
+    return {
+      from: c.stage.id,
+      port: 0,
+      key: (row: Row) => cols.map((i) => row[i]),
+      keyDescription: `hash(${cols.map((i) => c.schema.fields[i]!.name).join(', ')})`,
+    };
   }
 
   private edge(from: StageSpec, keys: readonly Expr[]): EdgeSpec {
