@@ -286,3 +286,30 @@ test('processing-time windows fire on the wall clock while the input is still li
     3,
   );
 });
+
+test('SELECT DISTINCT, LIMIT and a window TVF without GROUP BY', async (t) => {
+  const src = `CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+    WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');`;
+  const run = async (query: string) => {
+    const out: Record<string, unknown>[] = [];
+    await runQuery(`${src} INSERT INTO out ${query};`, {
+      sources: { clicks },
+      sinks: { out: (r) => out.push(...r) },
+    });
+    return out;
+  };
+  t.deepEqual(await run('SELECT DISTINCT user_id FROM clicks'), [{ user_id: 1 }, { user_id: 2 }]);
+  t.deepEqual(await run('SELECT url FROM clicks LIMIT 2'), [{ url: '/a' }, { url: '/b' }]);
+  t.deepEqual(
+    (
+      await run(
+        "SELECT url, window_start, window_end FROM TABLE(HOP(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND, INTERVAL '2' SECOND))",
+      )
+    ).filter((r) => r.url === '/d'),
+    [
+      { url: '/d', window_start: 0, window_end: 2000 },
+      { url: '/d', window_start: 1000, window_end: 3000 },
+    ],
+  );
+});

@@ -22,6 +22,7 @@ import {
 import { AttachedWindowAggregateOperator } from '../operators/attached-window-aggregate.ts';
 import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { DeduplicateOperator } from '../operators/deduplicate.ts';
+import { DistinctOperator } from '../operators/distinct.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
 import { type JoinSpec, RegularJoinOperator, WindowJoinOperator } from '../operators/join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
@@ -30,6 +31,7 @@ import { TopNOperator } from '../operators/top-n.ts';
 import { UnnestOperator } from '../operators/unnest.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import { WindowTopNOperator } from '../operators/window-top-n.ts';
+import { LimitOperator, WindowTvfOperator } from '../operators/window-tvf.ts';
 import type { Row } from '../runtime/batch.ts';
 import { RowKind } from '../runtime/changelog.ts';
 import { parseDuration } from '../time-options.ts';
@@ -622,10 +624,58 @@ export class Lowerer {
         if (keep === 'last') stage.changelog = 'updating';
         return { stage, schema: node.schema };
       }
+      case 'Distinct': {
+        const c = this.lower(node.input);
+        const width = c.schema.fields.length;
+        const updating = c.stage.changelog === 'updating';
+        const all = c.schema.fields.map((_, i) => i);
+        const stage = this.statefulStage(c, this.opts.parallelism, () => this.columnEdge(c, all));
+        const id = this.nextOpId();
+        const name = 'Distinct';
+        this.push(stage, {
+          id,
+          name,
+          state: 'a count per distinct row (grows with them)',
+          create: () => new DistinctOperator(id, name, width, updating),
+        });
+        this.warnings.push(
+          `${id} ${name} (line ${node.span.start.line}): keeps one entry per distinct row; its state grows with them`,
+        );
+        stage.schema = node.schema;
+        stage.changelog = updating ? 'updating' : 'append';
+        return { stage, schema: node.schema };
+      }
+      case 'WindowTvf': {
+        if (node.window.kind === 'SESSION') {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `a SESSION window without GROUP BY (line ${node.span.start.line}) is not supported`,
+          );
+        }
+        const c = this.fusable(this.appendOnly(this.lower(node.input), 'a window table function'));
+        const id = this.nextOpId();
+        const name = `WindowTvf(${windowLabel(node)})`;
+        const win = node.window;
+        this.push(c.stage, { id, name, state: 'none', create: () => new WindowTvfOperator(id, name, win) });
+        c.stage.schema = node.schema;
+        return { stage: c.stage, schema: node.schema };
+      }
+      case 'Limit': {
+        const c = this.appendOnly(this.lower(node.input), 'LIMIT');
+        const stage = this.statefulStage(c, 1, () => ({ from: c.stage.id, port: 0 }));
+        const id = this.nextOpId();
+        const name = `Limit(${node.limit})`;
+        const limit = node.limit;
+        this.push(stage, {
+          id,
+          name,
+          state: 'a row count',
+          create: () => new LimitOperator(id, name, limit),
+        });
+        stage.schema = node.schema;
+        return { stage, schema: node.schema };
+      }
       case 'Values':
-      case 'WindowTvf':
-      case 'Distinct':
-      case 'Limit':
         throw new PlanError(
           'UNSUPPORTED',
           `${node.kind} is not supported by the engine yet (line ${node.span.start.line}); see README "Status"`,
