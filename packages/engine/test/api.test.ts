@@ -313,3 +313,25 @@ test('SELECT DISTINCT, LIMIT and a window TVF without GROUP BY', async (t) => {
     ],
   );
 });
+
+test('EMIT CHANGES: a window emits its new result after every batch that changes it', async (t) => {
+  const sql = `CREATE SOURCE clicks (user_id BIGINT, url VARCHAR, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+      WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT window_start, COUNT(*) AS n
+    FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, window_end
+    EMIT CHANGES;`;
+  const out: Record<string, unknown>[] = [];
+  await runQuery(sql, { sources: { clicks }, sinks: { out: (r) => out.push(...r) }, batchSize: 1 });
+  t.deepEqual(
+    out.map((r) => [r.op, r.window_start, r.n]),
+    [
+      ['+I', 0, 1],
+      ['-U', 0, 1],
+      ['+U', 0, 2],
+      ['-U', 0, 2],
+      ['+U', 0, 3],
+      ['+I', 1000, 1],
+    ],
+  );
+});

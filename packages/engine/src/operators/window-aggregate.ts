@@ -73,6 +73,8 @@ export class WindowAggregateOperator implements Operator {
     private readonly lateness = 0,
     /** Windows over a PROCTIME() column fire on the wall clock (timers), not on the event-time watermark. */
     private readonly procTime = false,
+    /** EMIT CHANGES: every batch that changes an open window emits its new result (a changelog). */
+    private readonly emitChanges = false,
   ) {
     this.offset = window.offsetMs ?? 0;
     if (window.kind === 'SESSION') {
@@ -80,11 +82,14 @@ export class WindowAggregateOperator implements Operator {
     }
     this.pane = paneSize(window);
     this.timers = procTime;
+    this.changelog = lateness > 0 || emitChanges;
     this.list = aggregatorList(aggs);
   }
 
   private readonly list: AggregatorList;
   readonly timers: boolean;
+  /** Output is a changelog (+I, then -U/+U revisions): with allowed lateness or EMIT CHANGES. */
+  private readonly changelog: boolean;
   /** Windows of a pane, cached: a pane's windows never change. */
   private readonly windowCache = new Map<number, WindowRange[]>();
 
@@ -142,10 +147,12 @@ export class WindowAggregateOperator implements Operator {
       list.add(e.accs, row);
       const sk = `p${paneStart}|${ks}`;
       this.dirty.add(sk);
-      if (this.lateness > 0) {
-        // A row for a window that already fired (within the allowed lateness): revise that window.
-        for (const w of this.windowsOfPane(paneStart))
-          if (w.end <= this.fired) this.refire.set(`${w.start}/${w.end}`, w);
+      if (this.changelog) {
+        // A row for a window that already fired (within the allowed lateness) revises it; with EMIT CHANGES
+        // every window the row changed emits its new result.
+        for (const w of this.windowsOfPane(paneStart)) {
+          if (w.end <= this.fired || this.emitChanges) this.refire.set(`${w.start}/${w.end}`, w);
+        }
       }
     }
     if (late && this.lateSide) this.ctx.sideOutput(this.lateSide, late);
@@ -184,7 +191,7 @@ export class WindowAggregateOperator implements Operator {
       const e = merged.get(ks)!;
       const row: Row = [...e.key, w.start, w.end, w.end - 1];
       for (const v of list.results(e.accs)) row.push(v);
-      if (this.lateness === 0) {
+      if (!this.changelog) {
         out.push(row);
         continue;
       }
@@ -233,7 +240,7 @@ export class WindowAggregateOperator implements Operator {
         this.panes.delete(p);
       }
     }
-    if (this.lateness > 0) {
+    if (this.changelog) {
       for (const ek of this.emitted.keys()) {
         const end = Number(ek.slice(ek.indexOf('/') + 1, ek.indexOf('|')));
         if (end + this.lateness <= watermark) {

@@ -325,10 +325,10 @@ export class Lowerer {
         return { stage: c.stage, schema: node.schema };
       }
       case 'WindowAggregate': {
-        if (node.emit === 'changes') {
+        if (node.emit === 'changes' && node.window.kind === 'SESSION') {
           throw new PlanError(
             'UNSUPPORTED',
-            'EMIT CHANGES window aggregates are not supported by the engine yet',
+            `EMIT CHANGES on a SESSION window (line ${node.span.start.line}) is not supported yet; use EMIT FINAL`,
           );
         }
         if (node.window.attached) {
@@ -371,6 +371,7 @@ export class Lowerer {
         const win = node.window;
         const late = node.lateInto;
         const procTime = c.schema.fields[win.timeColumn]?.timeAttribute === 'proctime';
+        const emitChanges = node.emit === 'changes';
         // Flink's `SET 'table.exec.emit.allow-lateness' = '1 min'`: windows revise their result for late rows.
         const latenessText = this.program.settings['table.exec.emit.allow-lateness'];
         const lateness =
@@ -395,12 +396,13 @@ export class Lowerer {
                   side,
                   lateness,
                   procTime,
+                  emitChanges,
                 );
           },
         });
         if (late) stage.sides.push({ name: `late:${late}`, to: this.lateSinkStage(late, c.schema).id });
         stage.schema = node.schema;
-        if (lateness > 0) stage.changelog = 'updating';
+        if (lateness > 0 || emitChanges) stage.changelog = 'updating';
         return { stage, schema: node.schema };
       }
       case 'Union': {
