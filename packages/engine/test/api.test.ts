@@ -335,3 +335,29 @@ test('EMIT CHANGES: a window emits its new result after every batch that changes
     ],
   );
 });
+
+test("a regular join's kept rows expire after 'table.exec.state.ttl'", async (t) => {
+  const sql = (ttl: string) => `${ttl ? `SET 'table.exec.state.ttl' = '${ttl}';` : ''}
+    CREATE SOURCE l (k BIGINT, a VARCHAR) WITH (connector = 'memory');
+    CREATE SOURCE r (k BIGINT, b VARCHAR) WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT l.k, a, b FROM l JOIN r ON l.k = r.k;`;
+  const run = async (ttl: string) => {
+    // The left row comes at once; the right row only after 300 ms.
+    async function* left() {
+      yield { k: 1, a: 'x' };
+    }
+    async function* right() {
+      await new Promise((res) => setTimeout(res, 300));
+      yield { k: 1, b: 'y' };
+    }
+    const out: Record<string, unknown>[] = [];
+    await runQuery(sql(ttl), {
+      sources: { l: left(), r: right() },
+      sinks: { out: (rows) => out.push(...rows) },
+    });
+    return out;
+  };
+  t.deepEqual(await run(''), [{ k: 1, a: 'x', b: 'y' }]);
+  t.deepEqual(await run('50 ms'), [], 'the left row expired before the right one came');
+});

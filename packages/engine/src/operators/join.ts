@@ -150,29 +150,71 @@ export class WindowJoinOperator implements Operator {
 
 /**
  * Regular inner join of two append-only inputs: every row is kept per equi-join key and joined with all rows
- * of the other side seen so far, as it arrives. Append-only output; its state grows with its inputs (the
- * planner warns), since nothing says when a key is done.
+ * of the other side seen so far, as it arrives. Append-only output. Without a TTL its state grows with its
+ * inputs (the planner warns), since nothing says when a key is done; with `'table.exec.state.ttl'` a kept row
+ * expires that long (processing time) after it arrived, as in Flink.
  *
- * Durable state: both sides' rows per key, written at version boundaries when changed.
+ * Durable state: both sides' rows per key (with their arrival times under a TTL), written at version
+ * boundaries when changed.
  */
 export class RegularJoinOperator implements Operator {
   private readonly keys = new Map<string, Sides>();
   private readonly dirty = new Set<string>();
+  /** Arrival (wall-clock) time of each kept row, parallel to the sides' arrays, under a TTL. */
+  private readonly arrived = new Map<string, { left: number[]; right: number[] }>();
+  private lastSweep = 0;
   private ctx!: OperatorContext;
+  readonly timers: boolean;
 
   constructor(
     readonly id: string,
     readonly name: string,
     private readonly spec: JoinSpec,
-  ) {}
+    private readonly ttlMs = 0,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.timers = ttlMs > 0;
+  }
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
-    for (const [k, v] of ctx.state.scan('k')) this.keys.set(k.slice(1), v as Sides);
+    for (const [k, v] of ctx.state.scan('k')) {
+      const { left, right, tl, tr } = v as Sides & { tl?: number[]; tr?: number[] };
+      this.keys.set(k.slice(1), { left, right });
+      if (this.ttlMs > 0)
+        this.arrived.set(k.slice(1), { left: tl ?? left.map(() => 0), right: tr ?? right.map(() => 0) });
+    }
+  }
+
+  /** Drops kept rows older than the TTL (checked at most every tenth of it). */
+  onTimer(now: number): void {
+    if (this.ttlMs <= 0 || now - this.lastSweep < this.ttlMs / 10) return;
+    this.lastSweep = now;
+    const horizon = now - this.ttlMs;
+    for (const [ks, t] of this.arrived) {
+      const s = this.keys.get(ks)!;
+      const keepL = t.left.map((a) => a > horizon);
+      const keepR = t.right.map((a) => a > horizon);
+      if (keepL.every(Boolean) && keepR.every(Boolean)) continue;
+      const left = s.left.filter((_, i) => keepL[i]);
+      const right = s.right.filter((_, i) => keepR[i]);
+      this.dirty.add(ks);
+      if (left.length === 0 && right.length === 0) {
+        this.keys.delete(ks);
+        this.arrived.delete(ks);
+        continue;
+      }
+      this.keys.set(ks, { left, right });
+      this.arrived.set(ks, {
+        left: t.left.filter((a) => a > horizon),
+        right: t.right.filter((a) => a > horizon),
+      });
+    }
   }
 
   process(rows: Row[], out: Row[], port: number): void {
     const spec = this.spec;
+    const now = this.ttlMs > 0 ? this.clock() : 0;
     for (const r of rows) {
       const key = keyOf(r, port === 0 ? spec.leftKeys : spec.rightKeys);
       if (key === null) continue;
@@ -185,15 +227,23 @@ export class RegularJoinOperator implements Operator {
           if (!spec.residual || spec.residual(row)) out.push(row);
         }
         s.left.push(r);
+        if (this.ttlMs > 0) this.arrivals(ks).left.push(now);
       } else {
         for (const other of s.left) {
           const row = [...other, ...r];
           if (!spec.residual || spec.residual(row)) out.push(row);
         }
         s.right.push(r);
+        if (this.ttlMs > 0) this.arrivals(ks).right.push(now);
       }
       this.dirty.add(ks);
     }
+  }
+
+  private arrivals(ks: string): { left: number[]; right: number[] } {
+    let a = this.arrived.get(ks);
+    if (!a) this.arrived.set(ks, (a = { left: [], right: [] }));
+    return a;
   }
 
   onWatermark(): void {}
@@ -201,7 +251,11 @@ export class RegularJoinOperator implements Operator {
   checkpoint(): void {
     for (const ks of this.dirty) {
       const s = this.keys.get(ks);
-      if (s) this.ctx.state.put(`k${ks}`, s);
+      if (!s) this.ctx.state.delete(`k${ks}`);
+      else if (this.ttlMs > 0) {
+        const a = this.arrived.get(ks);
+        this.ctx.state.put(`k${ks}`, { ...s, tl: a?.left ?? [], tr: a?.right ?? [] });
+      } else this.ctx.state.put(`k${ks}`, s);
     }
     this.dirty.clear();
   }

@@ -583,16 +583,23 @@ export class Lowerer {
             create: () => new WindowJoinOperator(id, name, spec, w.leftEnd, w.rightEnd),
           });
         } else if (node.variant === 'regular' && node.joinKind === 'inner') {
-          const name = 'RegularJoin(inner)';
+          // Flink's `SET 'table.exec.state.ttl' = '1 h'`: kept rows expire that long after they arrived.
+          const ttlText = this.program.settings['table.exec.state.ttl'];
+          const ttl = ttlText !== undefined ? parseDuration(ttlText, 'table.exec.state.ttl') : 0;
+          const name = ttl > 0 ? `RegularJoin(inner, TTL ${ttl} ms)` : 'RegularJoin(inner)';
           this.push(stage, {
             id,
             name,
-            state: 'every row of both sides per key (unbounded)',
-            create: () => new RegularJoinOperator(id, name, spec),
+            state:
+              ttl > 0
+                ? 'rows of both sides per key, for the TTL'
+                : 'every row of both sides per key (unbounded)',
+            create: () => new RegularJoinOperator(id, name, spec, ttl),
           });
-          this.warnings.push(
-            `${id} ${name} (line ${node.span.start.line}): a regular join keeps every row of both inputs; its state grows without bound on append-only inputs (join within a window to bound it)`,
-          );
+          if (ttl === 0)
+            this.warnings.push(
+              `${id} ${name} (line ${node.span.start.line}): a regular join keeps every row of both inputs; its state grows without bound on append-only inputs (join within a window, or SET 'table.exec.state.ttl', to bound it)`,
+            );
         } else {
           throw new PlanError(
             'UNSUPPORTED',
