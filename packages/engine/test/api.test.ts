@@ -361,3 +361,34 @@ test("a regular join's kept rows expire after 'table.exec.state.ttl'", async (t)
   t.deepEqual(await run(''), [{ k: 1, a: 'x', b: 'y' }]);
   t.deepEqual(await run('50 ms'), [], 'the left row expired before the right one came');
 });
+
+test('interval join: matches within the interval, state dropped as the watermark passes, outer rows padded', async (t) => {
+  const sql = (kind: string) => `
+    CREATE SOURCE orders (id BIGINT, ots TIMESTAMP(3), WATERMARK FOR ots AS ots) WITH (connector = 'memory');
+    CREATE SOURCE ships (oid BIGINT, sts TIMESTAMP(3), WATERMARK FOR sts AS sts) WITH (connector = 'memory');
+    CREATE SINK out WITH (connector = 'memory');
+    INSERT INTO out SELECT id, oid, ots, sts FROM orders ${kind} JOIN ships
+      ON id = oid AND sts BETWEEN ots AND ots + INTERVAL '10' SECOND;`;
+  const orders = [
+    { id: 1, ots: 1000 },
+    { id: 2, ots: 2000 },
+    { id: 3, ots: 3000 },
+  ];
+  const ships = [
+    { oid: 1, sts: 5000 }, // within 10 s of order 1
+    { oid: 2, sts: 15000 }, // 13 s after order 2: too late
+    { oid: 3, sts: 2000 }, // before order 3: outside
+    { oid: 4, sts: 6000 }, // no order
+  ];
+  const run = async (kind: string) => {
+    const out: Record<string, unknown>[] = [];
+    await runQuery(sql(kind), { sources: { orders, ships }, sinks: { out: (r) => out.push(...r) } });
+    return out.map((r) => [r.id, r.oid]).sort((a, b) => String(a).localeCompare(String(b)));
+  };
+  t.deepEqual(await run('INNER'), [[1, 1]]);
+  t.deepEqual(await run('LEFT'), [
+    [1, 1],
+    [2, null],
+    [3, null],
+  ]);
+});

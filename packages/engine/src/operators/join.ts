@@ -260,3 +260,115 @@ export class RegularJoinOperator implements Operator {
     this.dirty.clear();
   }
 }
+
+interface Kept {
+  row: Row;
+  matched: boolean;
+}
+
+/**
+ * Interval join: `r.t BETWEEN l.t + lower AND l.t + upper` (plus equi-join keys). Both sides are kept per key
+ * only as long as a future row of the other side could still match them: with watermark W (rows to come have
+ * times ≥ W), a left row is done once l.t + upper < W and a right row once r.t − lower < W. Then it is dropped —
+ * or, for the outer side of an outer join, emitted padded with NULLs if it never matched. Append-only output;
+ * state bounded by the interval.
+ *
+ * Durable state: the kept rows per key and side, written at version boundaries when changed.
+ */
+export class IntervalJoinOperator implements Operator {
+  private readonly keys = new Map<string, { left: Kept[]; right: Kept[] }>();
+  private readonly dirty = new Set<string>();
+  private ctx!: OperatorContext;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly spec: JoinSpec,
+    private readonly leftTime: number,
+    private readonly rightTime: number,
+    private readonly lowerMs: number,
+    private readonly upperMs: number,
+  ) {}
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+    for (const [k, v] of ctx.state.scan('k')) this.keys.set(k.slice(1), v as { left: Kept[]; right: Kept[] });
+  }
+
+  process(rows: Row[], out: Row[], port: number): void {
+    const spec = this.spec;
+    for (const r of rows) {
+      const key = keyOf(r, port === 0 ? spec.leftKeys : spec.rightKeys);
+      if (key === null) {
+        // A NULL key matches nothing; an outer side still shows the row.
+        if (port === 0 && (spec.kind === 'left' || spec.kind === 'full'))
+          out.push([...r, ...new Array(spec.rightWidth).fill(null)]);
+        if (port === 1 && (spec.kind === 'right' || spec.kind === 'full'))
+          out.push([...new Array(spec.leftWidth).fill(null), ...r]);
+        continue;
+      }
+      const ks = keyString(key);
+      let s = this.keys.get(ks);
+      if (!s) this.keys.set(ks, (s = { left: [], right: [] }));
+      const mine: Kept = { row: r, matched: false };
+      if (port === 0) {
+        const tl = r[this.leftTime] as number;
+        for (const o of s.right) {
+          const tr = o.row[this.rightTime] as number;
+          if (tr < tl + this.lowerMs || tr > tl + this.upperMs) continue;
+          const row = [...r, ...o.row];
+          if (spec.residual && !spec.residual(row)) continue;
+          out.push(row);
+          mine.matched = true;
+          o.matched = true;
+        }
+        s.left.push(mine);
+      } else {
+        const tr = r[this.rightTime] as number;
+        for (const o of s.left) {
+          const tl = o.row[this.leftTime] as number;
+          if (tr < tl + this.lowerMs || tr > tl + this.upperMs) continue;
+          const row = [...o.row, ...r];
+          if (spec.residual && !spec.residual(row)) continue;
+          out.push(row);
+          mine.matched = true;
+          o.matched = true;
+        }
+        s.right.push(mine);
+      }
+      this.dirty.add(ks);
+    }
+  }
+
+  onWatermark(watermark: number, out: Row[]): void {
+    const spec = this.spec;
+    const padLeft = spec.kind === 'left' || spec.kind === 'full';
+    const padRight = spec.kind === 'right' || spec.kind === 'full';
+    for (const ks of [...this.keys.keys()].sort()) {
+      const s = this.keys.get(ks)!;
+      const left = s.left.filter((k) => {
+        const done = (k.row[this.leftTime] as number) + this.upperMs < watermark;
+        if (done && padLeft && !k.matched) out.push([...k.row, ...new Array(spec.rightWidth).fill(null)]);
+        return !done;
+      });
+      const right = s.right.filter((k) => {
+        const done = (k.row[this.rightTime] as number) - this.lowerMs < watermark;
+        if (done && padRight && !k.matched) out.push([...new Array(spec.leftWidth).fill(null), ...k.row]);
+        return !done;
+      });
+      if (left.length === s.left.length && right.length === s.right.length) continue;
+      this.dirty.add(ks);
+      if (left.length === 0 && right.length === 0) this.keys.delete(ks);
+      else this.keys.set(ks, { left, right });
+    }
+  }
+
+  checkpoint(): void {
+    for (const ks of this.dirty) {
+      const s = this.keys.get(ks);
+      if (s) this.ctx.state.put(`k${ks}`, s);
+      else this.ctx.state.delete(`k${ks}`);
+    }
+    this.dirty.clear();
+  }
+}

@@ -24,7 +24,12 @@ import { BlackholeOperator, CalcOperator } from '../operators/calc.ts';
 import { DeduplicateOperator } from '../operators/deduplicate.ts';
 import { DistinctOperator } from '../operators/distinct.ts';
 import { GroupAggregateOperator } from '../operators/group-aggregate.ts';
-import { type JoinSpec, RegularJoinOperator, WindowJoinOperator } from '../operators/join.ts';
+import {
+  IntervalJoinOperator,
+  type JoinSpec,
+  RegularJoinOperator,
+  WindowJoinOperator,
+} from '../operators/join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { TopNOperator } from '../operators/top-n.ts';
@@ -581,6 +586,16 @@ export class Lowerer {
             name,
             state: 'rows of open windows per key, both sides',
             create: () => new WindowJoinOperator(id, name, spec, w.leftEnd, w.rightEnd),
+          });
+        } else if (node.variant === 'interval' && node.interval) {
+          const iv = node.interval;
+          const name = `IntervalJoin(${node.joinKind}, ${iv.lowerMs} ms .. ${iv.upperMs} ms)`;
+          this.push(stage, {
+            id,
+            name,
+            state: 'rows per key while the other side may still match them',
+            create: () =>
+              new IntervalJoinOperator(id, name, spec, iv.leftTime, iv.rightTime, iv.lowerMs, iv.upperMs),
           });
         } else if (node.variant === 'regular' && node.joinKind === 'inner') {
           // Flink's `SET 'table.exec.state.ttl' = '1 h'`: kept rows expire that long after they arrived.
