@@ -49,6 +49,16 @@ export class MetricsServer {
     help: 'Input records per second since the run started',
     registers: [this.registry],
   });
+  private readonly stateBytes = new Gauge({
+    name: 'darq_state_bytes',
+    help: "Bytes of the worker's SQLite file in use (durable state and log)",
+    registers: [this.registry],
+  });
+  private readonly watermarkLag = new Gauge({
+    name: 'darq_watermark_lag_seconds',
+    help: 'Wall clock minus the lowest source event-time watermark',
+    registers: [this.registry],
+  });
   private last: Progress | undefined;
 
   private constructor(private readonly server: http.Server) {}
@@ -89,6 +99,8 @@ export class MetricsServer {
     this.version.set(p.version);
     this.elapsed.set(p.elapsedMs / 1000);
     this.rate.set(p.elapsedMs > 0 ? (p.eventsIn * 1000) / p.elapsedMs : 0);
+    this.stateBytes.set(p.stateBytes);
+    if (p.lagMs !== undefined) this.watermarkLag.set(p.lagMs / 1000);
     this.last = p;
   }
 

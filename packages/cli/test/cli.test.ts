@@ -494,7 +494,9 @@ test('run on a terminal: rows as a table, a live progress line on stderr, Ctrl-C
     );
     t.is(started.status, 0, started.stderr);
     const live = await until('the progress line', (s) =>
-      /^darq: 16 events in \([\d.]+( k)?\/s\), 6 rows out, version \d+/m.test(s),
+      /^darq: 16 events in \([\d.]+( k)?\/s\), 6 rows out, watermark [\d-]+ [\d:.]+ \(lag [^)]+\), version \d+, state [\d.]+ [KMG]iB/m.test(
+        s,
+      ),
     );
     t.regex(live, /^│ alice {3}│ \/products\/42 │ 2024-05-01T10:00:48 │$/m);
     tmux('send-keys', '-t', 'run', 'C-c');

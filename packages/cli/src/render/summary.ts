@@ -30,9 +30,33 @@ export function summaryLine(s: RunSummary, stateDir: string | undefined): string
 }
 
 /** The live status line on a TTY. */
+function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(1)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `${Math.round(n / 1024)} KiB`;
+}
+
+function formatLag(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 86_400_000)} d`;
+}
+
+/** The live status line: events in/out and rate, watermark and lag, committed version, state size, dead letters. */
 export function progressLine(p: Progress): string {
   const secs = p.elapsedMs / 1000;
-  return `darq: ${nf.format(p.eventsIn)} events in (${formatRate(secs > 0 ? p.eventsIn / secs : 0)}/s), ${nf.format(
-    p.rowsOut,
-  )} rows out, version ${p.version}${p.badRecords ? `, ${nf.format(p.badRecords)} bad` : ''}, ${secs.toFixed(1)} s`;
+  const parts = [
+    `${nf.format(p.eventsIn)} events in (${formatRate(secs > 0 ? p.eventsIn / secs : 0)}/s)`,
+    `${nf.format(p.rowsOut)} rows out`,
+  ];
+  if (p.watermark !== undefined) {
+    parts.push(
+      `watermark ${new Date(p.watermark).toISOString().replace('T', ' ').slice(0, 23)} (lag ${formatLag(p.lagMs ?? 0)})`,
+    );
+  }
+  parts.push(`version ${p.version}`, `state ${formatBytes(p.stateBytes)}`);
+  if (p.badRecords) parts.push(`${nf.format(p.badRecords)} bad`);
+  parts.push(`${secs.toFixed(1)} s`);
+  return `darq: ${parts.join(', ')}`;
 }

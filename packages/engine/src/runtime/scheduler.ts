@@ -10,6 +10,12 @@ export interface Progress {
   readonly lateRows: number;
   readonly version: number;
   readonly elapsedMs: number;
+  /** The lowest event-time watermark over the sources (epoch ms), if any source has one yet. */
+  readonly watermark?: number;
+  /** Wall clock minus that watermark: how far event time trails behind, for live sources. */
+  readonly lagMs?: number;
+  /** Bytes of the worker's SQLite file in use (the durable state and the log). */
+  readonly stateBytes: number;
 }
 
 export interface SchedulerHooks {
@@ -140,6 +146,12 @@ export class Scheduler {
 
   progress(elapsedMs: number): Progress {
     const c = this.rt.counters;
+    let wm = Number.POSITIVE_INFINITY;
+    for (const s of this.sources) {
+      const w = s.currentWatermark;
+      if (w > Number.MIN_SAFE_INTEGER && w < Number.MAX_SAFE_INTEGER && w < wm) wm = w;
+    }
+    const known = wm !== Number.POSITIVE_INFINITY;
     return {
       eventsIn: c.eventsIn,
       rowsOut: c.rowsOut,
@@ -147,6 +159,8 @@ export class Scheduler {
       lateRows: c.lateRows,
       version: c.versions,
       elapsedMs,
+      stateBytes: this.rt.worker.bytesInUse(),
+      ...(known ? { watermark: wm, lagMs: Math.max(0, Date.now() - wm) } : {}),
     };
   }
 }

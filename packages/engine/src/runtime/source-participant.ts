@@ -60,6 +60,11 @@ export class SourceParticipant extends Participant {
     this.reader.close();
   }
 
+  /** The source's event-time watermark (for progress reports). */
+  get currentWatermark(): number {
+    return this.watermark;
+  }
+
   /** The lowest watermark at which a fused operator has something to do (Infinity: none). */
   private chainTrigger(): number {
     let t = Number.POSITIVE_INFINITY;
