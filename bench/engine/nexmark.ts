@@ -1,5 +1,5 @@
 /**
- * NEXMark q0–q2 throughput per core (events ÷ CPU-seconds of the darq process, generator included), exactly
+ * NEXMark q0–q2, q5, q7, q8 throughput per core (events ÷ CPU-seconds of the darq process, generator included), exactly
  * once on (file-free blackhole sinks, but every version committed to SQLite), beside the generator alone in the
  * same run and Flink's published per-core figures; and the cost of a HOP window with slide = size/100 against a
  * TUMBLE of the same size (100 keys, so the output stays small and the figure shows the windowing cost).
@@ -13,7 +13,15 @@ import { machine, measure, median, root, runSql, writeResult } from './common.ts
 
 const events = Number(process.argv[2] ?? 2_000_000);
 const repeats = Number(process.argv[3] ?? 3);
-const FLINK_V2_PER_CORE: Record<string, number> = { q0: 379_000, q1: 370_000, q2: 395_000 };
+const FLINK_V2_PER_CORE: Record<string, number> = {
+  q0: 379_000,
+  q1: 370_000,
+  q2: 395_000,
+  q5: 75_000,
+  q7: 23_000,
+  q8: 162_000,
+};
+const QUERIES = (process.env.QUERIES ?? 'q0,q1,q2,q5,q7,q8').split(',');
 
 function query(q: string): [string, string] {
   const file = path.join(root, `queries/nexmark/${q}.sql`);
@@ -48,7 +56,7 @@ for (let i = 0; i < repeats; i++) {
     return n;
   });
   note('generator alone', events / (gen.cpuMs / 1000));
-  for (const q of ['q0', 'q1', 'q2']) {
+  for (const q of QUERIES) {
     const [sql, file] = query(q);
     const m = await runSql(sql, file, { persistence: 'machine' });
     note(`${q} (machine persistence)`, events / (m.cpuMs / 1000));
