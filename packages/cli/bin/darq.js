@@ -1,5 +1,62 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+// Starts darq from the bundle (packages/cli/dist/darq.mjs, built by `pnpm build:bundle` and scripts/setup.sh)
+// when it is newer than every source file of the workspace packages; otherwise from the TypeScript sources
+// through tsx, so an edited source never runs stale code. DARQ_NO_BUNDLE=1 forces the sources.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-await import('../src/bin.ts');
+const cliDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = path.join(cliDir, 'dist/darq.mjs');
+
+/** True when the bundle exists and no file under packages/<pkg>/src (or a package.json) is newer. */
+function bundleIsFresh() {
+  let built;
+  try {
+    built = fs.statSync(bundle).mtimeMs;
+  } catch {
+    return false;
+  }
+  const packagesDir = path.dirname(cliDir);
+  for (const pkg of fs.readdirSync(packagesDir)) {
+    const dir = path.join(packagesDir, pkg);
+    try {
+      if (fs.statSync(path.join(dir, 'package.json')).mtimeMs > built) return false;
+    } catch {
+      continue;
+    }
+    let files;
+    try {
+      files = fs.readdirSync(path.join(dir, 'src'), { recursive: true });
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      if (fs.statSync(path.join(dir, 'src', f)).mtimeMs > built) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * TypeScript UDFs (`CREATE FUNCTION f FROM 'udfs.ts'`) need tsx even when the CLI itself runs from the bundle:
+ * register it for the commands that may load one (the shell, the golden runner, the demo) and for a .sql
+ * argument that names a .ts module. Registering costs ~0.2 s, so other runs skip it.
+ */
+function needsTypeScript(args) {
+  if (args.some((a) => a === 'sql' || a === 'test' || a === 'demo')) return true;
+  for (const a of args) {
+    if (!a.endsWith('.sql')) continue;
+    try {
+      if (/FROM\s+'[^']*\.[cm]?tsx?'/i.test(fs.readFileSync(a, 'utf8'))) return true;
+    } catch {}
+  }
+  return false;
+}
+
+const useBundle = process.env.DARQ_NO_BUNDLE !== '1' && bundleIsFresh();
+if (!useBundle || needsTypeScript(process.argv.slice(2))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+await import(useBundle ? pathToFileURL(bundle).href : '../src/bin.ts');

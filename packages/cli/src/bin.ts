@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { Io } from './commands/run.ts';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './errors.ts';
@@ -14,8 +15,13 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 const EXIT_CODES = 'Exit codes: 0 ok, 1 runtime failure, 2 usage or SQL error, 3 too many bad input records.';
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command()
   .name('darq')
+  .version(version, '-V, --version', 'print the version')
   .description(
     'Streaming SQL with exactly-once results, every stateful stage a durable, recoverable DARQ participant in SQLite.',
   )
