@@ -302,7 +302,7 @@ export class Job {
     const sources: SourceParticipant[] = [];
     const others: OperatorParticipant[] = [];
     for (const s of stages) {
-      const ops = () => s.operators.map((o) => o.create());
+      const ops = () => s.operators.map((o) => o.create(cctx));
       const ids = participantIds(s);
       if (s.kind === 'source') {
         const def = s.source!.def;

@@ -11,15 +11,20 @@ export interface JoinSpec {
   readonly kind: 'inner' | 'left' | 'right' | 'full';
   readonly leftWidth: number;
   readonly rightWidth: number;
-  /** Equi-join key columns of each side. */
-  readonly leftKeys: readonly number[];
-  readonly rightKeys: readonly number[];
+  /**
+   * Equi-join key of a row of each side: columns or expressions over that side alone (`MOD(b.auction, 10000)
+   * = s.key`); the two lists line up.
+   */
+  readonly leftKey: (row: Row) => unknown[];
+  readonly rightKey: (row: Row) => unknown[];
+  /** Whether there is any equi-join key (none: every row meets every row). */
+  readonly keyed: boolean;
   /** The rest of the condition, over left ++ right. */
   readonly residual?: (row: Row) => boolean;
 }
 
-function keyOf(row: Row, cols: readonly number[]): unknown[] | null {
-  const k = cols.map((c) => row[c]);
+export function keyOf(row: Row, fn: (row: Row) => unknown[]): unknown[] | null {
+  const k = fn(row);
   // SQL equality: a NULL key matches nothing.
   return k.some((v) => v === null || v === undefined) ? null : k;
 }
@@ -95,7 +100,7 @@ export class WindowJoinOperator implements Operator {
 
   process(rows: Row[], _out: Row[], port: number): void {
     const spec = this.spec;
-    const keys = port === 0 ? spec.leftKeys : spec.rightKeys;
+    const keys = port === 0 ? spec.leftKey : spec.rightKey;
     const endCol = port === 0 ? this.leftEnd : this.rightEnd;
     for (const r of rows) {
       const end = r[endCol] as number;
@@ -216,7 +221,7 @@ export class RegularJoinOperator implements Operator {
     const spec = this.spec;
     const now = this.ttlMs > 0 ? this.clock() : 0;
     for (const r of rows) {
-      const key = keyOf(r, port === 0 ? spec.leftKeys : spec.rightKeys);
+      const key = keyOf(r, port === 0 ? spec.leftKey : spec.rightKey);
       if (key === null) continue;
       const ks = keyString(key);
       let s = this.keys.get(ks);
@@ -298,7 +303,7 @@ export class IntervalJoinOperator implements Operator {
   process(rows: Row[], out: Row[], port: number): void {
     const spec = this.spec;
     for (const r of rows) {
-      const key = keyOf(r, port === 0 ? spec.leftKeys : spec.rightKeys);
+      const key = keyOf(r, port === 0 ? spec.leftKey : spec.rightKey);
       if (key === null) {
         // A NULL key matches nothing; an outer side still shows the row.
         if (port === 0 && (spec.kind === 'left' || spec.kind === 'full'))

@@ -1,4 +1,5 @@
 import type { Schema, SinkDef, SourceDef } from '@darq/parser';
+import type { ConnectorContext } from '../connectors/registry.ts';
 import type { Row } from '../runtime/batch.ts';
 import type { Operator } from '../runtime/operator.ts';
 
@@ -8,7 +9,8 @@ export interface OperatorSpec {
   readonly name: string;
   /** State kept per participant, for EXPLAIN: `none`, `keyed by (pane, key)`, … */
   readonly state: string;
-  create(): Operator;
+  /** `connectors`: where an operator that reads a file itself (a lookup join's table) finds it. */
+  create(connectors?: ConnectorContext): Operator;
 }
 
 /** An edge into a stage: rows of stage `from` arrive on input port `port`, hash-partitioned by `key`. */

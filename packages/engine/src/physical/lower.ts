@@ -2,16 +2,23 @@ import {
   type AggCall,
   type Expr,
   type Field,
+  type Filter,
+  forEachColumn,
   inputsOf,
+  type Join,
   type LogicalNode,
+  mapColumns,
   type PlannedStatement,
   type Program,
+  type Project,
+  type Scan,
   type Schema,
   type SinkDef,
   type SourceDef,
 } from '@darq/parser';
 import { type Aggregator, aggregatorList, createAggregator, type UdafModule } from '../aggregates/index.ts';
-import { PlanError } from '../errors.ts';
+import { type ConnectorContext, createSourceReader } from '../connectors/registry.ts';
+import { ConnectorError, PlanError } from '../errors.ts';
 import {
   type CompileOptions,
   compileCalc,
@@ -30,6 +37,7 @@ import {
   RegularJoinOperator,
   WindowJoinOperator,
 } from '../operators/join.ts';
+import { LookupJoinOperator, type LookupJoinSpec } from '../operators/lookup-join.ts';
 import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { TopNOperator } from '../operators/top-n.ts';
@@ -547,35 +555,34 @@ export class Lowerer {
         return { stage, schema: node.schema };
       }
       case 'Join': {
+        const keys = joinKeys(node, this.compileOpts);
+        const lookup = this.lookupPlan(node);
+        if (lookup) return this.lowerLookupJoin(node, keys, lookup);
         const l = this.appendOnly(this.lower(node.left), 'a join');
         const r = this.appendOnly(this.lower(node.right), 'a join');
         const leftWidth = l.schema.fields.length;
         const rightWidth = r.schema.fields.length;
-        const leftKeys = node.equiKeys.map(([a]) => a);
-        const rightKeys = node.equiKeys.map(([, b]) => b);
-        const residual = node.residual ? compilePredicate(node.residual, this.compileOpts) : undefined;
+        const residual = keys.residual ? compilePredicate(keys.residual, this.compileOpts) : undefined;
         const spec: JoinSpec = {
           kind: node.joinKind,
           leftWidth,
           rightWidth,
-          leftKeys,
-          rightKeys,
+          leftKey: keys.leftKey,
+          rightKey: keys.rightKey,
+          keyed: keys.keyed,
           ...(residual ? { residual } : {}),
         };
-        const keyed = leftKeys.length > 0;
+        const keyed = keys.keyed;
         const stage = this.newStage('operator', { parallelism: keyed ? this.opts.parallelism : 1 });
-        const keyFn = (cols: number[]) => (row: Row) => cols.map((c) => row[c]);
-        const describe = (c: Cursor, cols: number[]) =>
-          `hash(${cols.map((i) => c.schema.fields[i]!.name).join(', ')})`;
         stage.inputs.push({
           from: l.stage.id,
           port: 0,
-          ...(keyed ? { key: keyFn(leftKeys), keyDescription: describe(l, leftKeys) } : {}),
+          ...(keyed ? { key: keys.leftKey, keyDescription: `hash(${keys.leftText.join(', ')})` } : {}),
         });
         stage.inputs.push({
           from: r.stage.id,
           port: 1,
-          ...(keyed ? { key: keyFn(rightKeys), keyDescription: describe(r, rightKeys) } : {}),
+          ...(keyed ? { key: keys.rightKey, keyDescription: `hash(${keys.rightText.join(', ')})` } : {}),
         });
         const id = this.nextOpId();
         if (node.variant === 'window' && node.window) {
@@ -712,6 +719,135 @@ export class Lowerer {
   }
 
   /**
+   * Whether a join reads one side as a lookup table: `JOIN t FOR SYSTEM_TIME AS OF …` with `t` a bounded
+   * table, or an inner join with a bounded table that has no watermark (a static table, not an event stream).
+   * Bounded: a file source read to its end (no `mode = 'tail'`), append-only, under filters and projections.
+   */
+  private lookupPlan(node: Join): { side: 'left' | 'right'; table: BoundedTable } | undefined {
+    if (node.temporal) {
+      if (node.joinKind !== 'inner' && node.joinKind !== 'left') return undefined;
+      const table = this.boundedTable(node.right);
+      return table ? { side: 'right', table } : undefined;
+    }
+    if (node.joinKind !== 'inner' || node.variant !== 'regular') return undefined;
+    const right = this.boundedTable(node.right);
+    if (right && !right.def.watermark) return { side: 'right', table: right };
+    const left = this.boundedTable(node.left);
+    if (left && !left.def.watermark && node.right.changelog === 'append')
+      return { side: 'left', table: left };
+    return undefined;
+  }
+
+  private boundedTable(node: LogicalNode): BoundedTable | undefined {
+    const chain: (Filter | Project)[] = [];
+    let n = node;
+    while (n.kind === 'Filter' || n.kind === 'Project') {
+      chain.push(n);
+      n = n.input;
+    }
+    if (n.kind !== 'Scan') return undefined;
+    const def = this.sourceDef(n.source);
+    const o = def.options;
+    const connector = (o.connector ?? '').toLowerCase();
+    if (connector !== 'file' && connector !== 'filesystem' && connector !== 'single_file') return undefined;
+    if ((o.mode ?? o['source.mode'] ?? '').toLowerCase() === 'tail' || o.follow === 'true') return undefined;
+    if (def.changelog !== 'append') return undefined;
+    return { def, scan: n, chain: chain.reverse() };
+  }
+
+  /**
+   * A lookup join runs in the probe side's stage (no shuffle: each participant holds the whole table), so the
+   * probe rows are neither logged nor kept.
+   */
+  private lowerLookupJoin(
+    node: Join,
+    keys: JoinKeys,
+    plan: { side: 'left' | 'right'; table: BoundedTable },
+  ): Cursor {
+    const tableRight = plan.side === 'right';
+    const probeNode = tableRight ? node.left : node.right;
+    const c = this.fusable(this.lower(probeNode));
+    const load = this.tableLoader(plan.table);
+    const residual = keys.residual ? compilePredicate(keys.residual, this.compileOpts) : undefined;
+    const spec: LookupJoinSpec = {
+      tableSide: plan.side,
+      padProbe: node.joinKind === 'left',
+      probeWidth: probeNode.schema.fields.length,
+      tableWidth: (tableRight ? node.right : node.left).schema.fields.length,
+      probeKey: tableRight ? keys.leftKey : keys.rightKey,
+      tableKey: tableRight ? keys.rightKey : keys.leftKey,
+      probeUpdating: c.stage.changelog === 'updating',
+      ...(residual ? { residual } : {}),
+    };
+    const id = this.nextOpId();
+    const table = plan.table.def.name;
+    const on = keys.leftText.map((l, i) => `${l} = ${keys.rightText[i]}`).join(' AND ') || 'every row';
+    const name = `LookupJoin(${node.joinKind}, ${table} on ${on})`;
+    this.push(c.stage, {
+      id,
+      name,
+      state: `${table} read whole at open (not kept in state); nothing per probe row`,
+      create: (connectors) => {
+        if (!connectors) throw new PlanError('INTERNAL', `${name}: created without a connector context`);
+        return new LookupJoinOperator(id, name, spec, {
+          description: `${table} (${plan.table.def.options.path ?? 'file'})`,
+          load: () => load(connectors),
+        });
+      },
+    });
+    c.stage.schema = node.schema;
+    return { stage: c.stage, schema: node.schema };
+  }
+
+  /** Reads a bounded table's file and applies the table's own filters and projections. */
+  private tableLoader(t: BoundedTable): (connectors: ConnectorContext) => Row[] {
+    const def = t.def;
+    const cols = t.scan.columns;
+    const computed = def.columns.map((col, i) =>
+      col.expr ? { i, fn: compileExpr(col.expr, this.compileOpts) } : undefined,
+    );
+    const physical = def.columns.map((col, i) => (col.expr ? -1 : i)).filter((i) => i >= 0);
+    const width = def.columns.length;
+    const steps = t.chain.map((n) =>
+      n.kind === 'Filter'
+        ? { filter: compilePredicate(n.predicate, this.compileOpts) }
+        : { project: compileProjection(n.exprs, this.compileOpts) },
+    );
+    return (connectors) => {
+      const reader = createSourceReader(def, connectors);
+      const rows: Row[] = [];
+      try {
+        for (;;) {
+          const read = reader.next(4096);
+          if (read.kind !== 'batch') break;
+          const bad = read.bad[0];
+          if (bad) {
+            throw new ConnectorError(
+              'LOOKUP_TABLE_BAD_RECORD',
+              `lookup table ${def.name}: ${bad.position}: ${bad.reason}. A lookup table is read whole when the query starts, so every line must be readable: fix the line, or drop it from the file.`,
+            );
+          }
+          next: for (const phys of read.rows) {
+            const full: Row = new Array(width).fill(null);
+            for (let k = 0; k < physical.length; k++) full[physical[k]!] = phys[k];
+            for (const cc of computed) if (cc) full[cc.i] = cc.fn(full);
+            let row: Row = cols.map((i) => full[i]);
+            for (const st of steps) {
+              if (st.filter) {
+                if (!st.filter(row)) continue next;
+              } else row = st.project!(row);
+            }
+            rows.push(row);
+          }
+        }
+      } finally {
+        reader.close();
+      }
+      return rows;
+    };
+  }
+
+  /**
    * The stage a stateful operator runs in. With one participant on both sides there is no shuffle, so it is
    * fused into its input's stage (a source, its filters and a window aggregate become one participant, and
    * the filtered rows are never logged); otherwise a new stage behind a hash-partitioned edge.
@@ -762,6 +898,112 @@ export class Lowerer {
     const filter = a.filter ? compilePredicate(a.filter, this.compileOpts) : undefined;
     return createAggregator(a, args, filter, this.opts.udafs, { retractable });
   }
+}
+
+interface BoundedTable {
+  readonly def: SourceDef;
+  readonly scan: Scan;
+  /** Filters and projections between the scan and the join, bottom first. */
+  readonly chain: readonly (Filter | Project)[];
+}
+
+interface JoinKeys {
+  readonly leftKey: (row: Row) => unknown[];
+  readonly rightKey: (row: Row) => unknown[];
+  readonly keyed: boolean;
+  readonly leftText: string[];
+  readonly rightText: string[];
+  /** The condition without the equalities used as keys. */
+  readonly residual?: Expr;
+}
+
+const NONDETERMINISTIC = new Set(['PROCTIME', 'NOW', 'CURRENT_TIMESTAMP', 'RAND']);
+
+/** Which join input an expression reads: only the left (columns < n), only the right, both, or none. */
+function sideOf(e: Expr, n: number): 'left' | 'right' | 'both' | 'none' {
+  let left = false;
+  let right = false;
+  forEachColumn(e, (c) => {
+    if (c.index < n) left = true;
+    else right = true;
+  });
+  let volatile = false;
+  const visit = (x: Expr): void => {
+    if (x.kind === 'Call') {
+      if (NONDETERMINISTIC.has(x.fn)) volatile = true;
+      x.args.forEach(visit);
+    } else if (x.kind === 'Cast') visit(x.expr);
+    else if (x.kind === 'Case') {
+      if (x.operand) visit(x.operand);
+      for (const w of x.whens) {
+        visit(w.when);
+        visit(w.result);
+      }
+      if (x.else) visit(x.else);
+    }
+  };
+  visit(e);
+  if (volatile) return 'both';
+  return left && right ? 'both' : left ? 'left' : right ? 'right' : 'none';
+}
+
+function conjunctsOf(e: Expr): Expr[] {
+  return e.kind === 'Call' && e.fn === 'AND' ? e.args.flatMap(conjunctsOf) : [e];
+}
+
+/**
+ * The equi-join key of each side: the planner's column pairs, plus every `=` conjunct of the residual whose
+ * two sides each read one input only (`MOD(b.auction, 10000) = s.key`), which leaves the residual.
+ */
+function joinKeys(node: Join, opts: CompileOptions): JoinKeys {
+  const n = node.left.schema.fields.length;
+  const leftExprs: Expr[] = [];
+  const rightExprs: Expr[] = [];
+  const rest: Expr[] = [];
+  for (const p of node.residual ? conjunctsOf(node.residual) : []) {
+    if (p.kind === 'Call' && p.fn === '=' && p.args.length === 2) {
+      const [a, b] = p.args as [Expr, Expr];
+      const sa = sideOf(a, n);
+      const sb = sideOf(b, n);
+      const shift = (e: Expr) => mapColumns(e, (c) => ({ ...c, index: c.index - n }));
+      if (sa === 'left' && sb === 'right') {
+        leftExprs.push(a);
+        rightExprs.push(shift(b));
+        continue;
+      }
+      if (sa === 'right' && sb === 'left') {
+        leftExprs.push(b);
+        rightExprs.push(shift(a));
+        continue;
+      }
+    }
+    rest.push(p);
+  }
+  const leftCols = node.equiKeys.map(([a]) => a);
+  const rightCols = node.equiKeys.map(([, b]) => b);
+  const keyFn = (cols: number[], exprs: Expr[]): ((row: Row) => unknown[]) => {
+    if (exprs.length === 0) return (row) => cols.map((c) => row[c]);
+    const fns = exprs.map((e) => compileExpr(e, opts));
+    return (row) => {
+      const k = cols.map((c) => row[c]);
+      for (const f of fns) k.push(f(row));
+      return k;
+    };
+  };
+  const residual =
+    rest.length === 0
+      ? undefined
+      : rest.length === 1
+        ? rest[0]!
+        : ({ kind: 'Call', fn: 'AND', args: rest, type: { kind: 'BOOLEAN' }, span: node.span } as Expr);
+  return {
+    leftKey: keyFn(leftCols, leftExprs),
+    rightKey: keyFn(rightCols, rightExprs),
+    keyed: leftCols.length + leftExprs.length > 0,
+    leftText: [...leftCols.map((c) => node.left.schema.fields[c]!.name), ...leftExprs.map(exprText)],
+    rightText: [...rightCols.map((c) => node.right.schema.fields[c]!.name), ...rightExprs.map(exprText)],
+    ...(residual ? { residual } : {}),
+  };
 }
 
 function exprText(e: Expr): string {
