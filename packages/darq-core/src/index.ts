@@ -1,4 +1,8 @@
 export { Darq, type OutEntry } from './darq.ts';
+export { DprClient, type DprClientOptions, type DprHost } from './dpr/client.ts';
+export { Finder, type FinderOptions, type RecoveryRecord } from './dpr/finder.ts';
+export type { DprFrame, VersionReport, WorkerPhase } from './dpr/frames.ts';
+export { type Deps, VersionGraph, type WorkerView } from './dpr/graph.ts';
 export { DarqError, type ErrorDomain } from './errors.ts';
 export type { DarqProcessor, ProcessorCapabilities, ProcessorClientOptions } from './processor.ts';
 export { ColocatedProcessorClient } from './processor.ts';

@@ -63,6 +63,7 @@ export class Worker {
   private readonly committedSubject = new Subject<Version>();
   private readonly darqs = new Map<ParticipantId, Darq>();
   private outListeners: Array<(darq: Darq) => void> = [];
+  private beforeCommitListeners: Array<() => void> = [];
   private persistedVersion: number;
   /** Last version closed by a COMMIT; equals persistedVersion unless a background fsync is pending. */
   private closedVersion: number;
@@ -192,6 +193,30 @@ export class Worker {
     };
   }
 
+  /**
+   * Calls `listener` inside every commit that makes changes durable, just before the COMMIT, while the
+   * version is still open (the speculation layer records the version's dependencies this way); returns
+   * unsubscribe.
+   */
+  onBeforeCommit(listener: () => void): () => void {
+    this.beforeCommitListeners = [...this.beforeCommitListeners, listener];
+    return () => {
+      this.beforeCommitListeners = this.beforeCommitListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * The commit-ordering rule of speculation: before this worker takes in a message from version `v` of
+   * another worker, its own open version must be at least `v`. Closes the open version if it holds
+   * changes, and numbers the next version `v` (the numbers in between stay empty).
+   */
+  fastForward(v: Version): void {
+    this.checkOpen();
+    if (v <= this.closedVersion + 1) return;
+    if (this.dirty) this.commit();
+    if (v - 1 > this.closedVersion) this.closedVersion = v - 1;
+  }
+
   participantIds(): ParticipantId[] {
     return [...this.darqs.keys()];
   }
@@ -215,6 +240,7 @@ export class Worker {
   commit(): Version {
     this.checkOpen();
     if (!this.dirty) return this.closedVersion as Version;
+    for (const l of this.beforeCommitListeners) l();
     if (this.truncationDue) this.applyTruncation();
     const v = this.closedVersion + 1;
     this.store.setCounter('persisted', v);

@@ -7,8 +7,18 @@ export type Frame =
   | { readonly t: 'hello'; readonly worker: string; readonly nonce: Uint8Array }
   | { readonly t: 'auth'; readonly worker: string; readonly nonce: Uint8Array; readonly mac: Uint8Array }
   | { readonly t: 'welcome'; readonly mac: Uint8Array }
-  | { readonly t: 'batch'; readonly id: number; readonly msgs: ReadonlyArray<WireMessage> }
-  | { readonly t: 'ack'; readonly id: number };
+  | {
+      readonly t: 'batch';
+      readonly id: number;
+      readonly msgs: ReadonlyArray<WireMessage>;
+      /** With speculation: the sender's world-line and the highest version among the messages. */
+      readonly wl?: number;
+      readonly v?: number;
+    }
+  /** The batch is durable at the receiver (with speculation: committed in the cut); the sender drops it. */
+  | { readonly t: 'ack'; readonly id: number }
+  /** With speculation: the batch was taken in (not yet committed); the sender may send the next one. */
+  | { readonly t: 'recv'; readonly id: number };
 
 /** [producer id, seq, destination participant, body] */
 export type WireMessage = readonly [string, number, string, Uint8Array];

@@ -1,6 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import type { Darq } from '../darq.ts';
+import type { DprClient } from '../dpr/client.ts';
 import { DarqError } from '../errors.ts';
 import type { Lsn, ParticipantId } from '../types.ts';
 import type { Worker } from '../worker.ts';
@@ -44,6 +45,18 @@ export interface TcpTransportOptions {
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
   /** An incoming connection that has not authenticated after this long is closed (default 5000 ms). */
   readonly authTimeoutMs?: number;
+  /**
+   * Distributed Prefix Recovery: batches carry the sender's world-line and version, the receiver records
+   * the dependency (and refuses batches of another world-line or while it recovers).
+   */
+  readonly dpr?: DprClient;
+  /**
+   * With `dpr`: send OUT entries as soon as they are appended, before their version is committed (default
+   * true). False is the non-speculative baseline: only committed entries travel.
+   */
+  readonly speculative?: boolean;
+  /** Called with the number of OUT entries each acknowledgement removed from the outbox. */
+  readonly onAcked?: (count: number) => void;
 }
 
 export interface TransportStats {
@@ -91,8 +104,16 @@ export class TcpTransport {
   private readonly authTimeoutMs: number;
   private closed = false;
   readonly opts: Required<
-    Omit<TcpTransportOptions, 'peers' | 'host' | 'port' | 'worker' | 'secret' | 'authTimeoutMs'>
+    Omit<
+      TcpTransportOptions,
+      'peers' | 'host' | 'port' | 'worker' | 'secret' | 'authTimeoutMs' | 'dpr' | 'speculative' | 'onAcked'
+    >
   >;
+  readonly dpr: DprClient | undefined;
+  /** Whether uncommitted OUT entries are sent (speculation with DPR). */
+  readonly speculative: boolean;
+  private readonly onAcked: ((count: number) => void) | undefined;
+  private flushScheduled = false;
 
   private constructor(opts: TcpTransportOptions, server: Server) {
     this.worker = opts.worker;
@@ -109,11 +130,16 @@ export class TcpTransport {
       batchSize: opts.batchSize ?? 256,
       backoff: opts.backoff ?? { minMs: 10, maxMs: 1000 },
     };
+    this.dpr = opts.dpr;
+    this.speculative = opts.dpr !== undefined && opts.speculative !== false;
+    this.onAcked = opts.onAcked;
     for (const [id, addr] of Object.entries(opts.peers ?? {})) this.setPeer(id, addr);
     this.subs.push(this.worker.committed$.subscribe((v) => this.onCommitted(v)));
     this.unsubOut = this.worker.onOutAppend(() => {
-      // New OUT entries become sendable once committed; commit soon if we are the committer.
-      if (this.opts.autoCommit) this.scheduleCommit();
+      // Speculative: send at once. Otherwise new OUT entries become sendable once committed; commit soon if
+      // we are the committer.
+      if (this.speculative) this.scheduleFlush();
+      else if (this.opts.autoCommit) this.scheduleCommit();
     });
     server.on('connection', (socket) => this.accept(socket));
   }
@@ -177,6 +203,24 @@ export class TcpTransport {
     for (const link of this.links.values()) link.dropSocket();
   }
 
+  /**
+   * After a rollback or a world-line change: forget acknowledgements owed for undone enqueues and start
+   * every link over from its oldest unacknowledged entry (the receivers deduplicate).
+   */
+  reset(): void {
+    this.pendingAcks.length = 0;
+    this.dropConnections();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (!this.closed) this.flush();
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -199,8 +243,13 @@ export class TcpTransport {
 
   /** @internal Called by a link when its batch was acknowledged. */
   acknowledged(entries: ReadonlyArray<readonly [Darq, Lsn]>): void {
-    for (const [darq, lsn] of entries) darq.acknowledge(lsn);
+    let removed = 0;
+    for (const [darq, lsn] of entries) {
+      if (darq.isDropped) continue;
+      if (darq.acknowledge(lsn)) removed++;
+    }
     this.stats.messagesAcked += entries.length;
+    if (removed > 0) this.onAcked?.(removed);
     if (this.opts.autoCommit) this.scheduleCommit();
   }
 
@@ -282,14 +331,25 @@ export class TcpTransport {
           );
           continue;
         }
-        if (f.t === 'batch') this.receive(socket, f.id, f.msgs);
+        if (f.t === 'batch') this.receive(socket, peer, f);
         else socket.destroy();
       }
     });
   }
 
-  private receive(socket: Socket, id: number, msgs: ReadonlyArray<WireMessage>): void {
+  private receive(socket: Socket, peer: string, f: Extract<Frame, { t: 'batch' }>): void {
     const w = this.worker;
+    const { id, msgs } = f;
+    const dpr = this.dpr;
+    if (dpr !== undefined) {
+      // Another world-line, or recovering: refuse, and drop the connection so that no later batch of it
+      // is taken in ahead of this one (the sender starts over from its oldest unacknowledged entry).
+      if (!dpr.running || f.wl !== dpr.worldLine) {
+        socket.destroy();
+        return;
+      }
+      if (f.v !== undefined && f.v > 0) dpr.dependOn(peer, f.v);
+    }
     for (const [producer, seq, dest, body] of msgs) {
       this.stats.messagesReceived++;
       if (!w.participant(dest).enqueue(producer, seq, [body])) this.stats.duplicatesDropped++;
@@ -297,6 +357,7 @@ export class TcpTransport {
     // Ack once everything this batch depends on is committed: the open version if it has changes (it
     // may hold the first delivery of a duplicate), otherwise the last closed one (its fsync may be pending).
     const target = w.hasOpenChanges ? w.version : w.version - 1;
+    if (this.speculative) socket.write(encodeFrame({ t: 'recv', id }));
     if (target <= w.cut) {
       socket.write(encodeFrame({ t: 'ack', id }));
       return;
@@ -306,11 +367,20 @@ export class TcpTransport {
   }
 }
 
+/** Speculative mode: batches on their way to one peer before the sender waits for the receiver. */
+const MAX_UNRECEIVED = 4;
+
 /** The outgoing side towards one peer worker: connect, authenticate, one batch in flight, reconnect. */
 class PeerLink {
   private socket: Socket | undefined;
   private ready = false;
   private inFlight: { id: number; entries: Array<readonly [Darq, Lsn]> } | undefined;
+  /** Speculative mode: batches sent on this connection and not yet durably acknowledged, by id. */
+  private readonly unacked = new Map<number, Array<readonly [Darq, Lsn]>>();
+  /** Speculative mode: batches sent and not yet taken in by the receiver. */
+  private unreceived = 0;
+  /** Speculative mode: the last LSN sent on this connection, per participant. */
+  private readonly sentUpTo = new Map<Darq, Lsn>();
   private nextId = 1;
   private delay: number;
   private timer: NodeJS.Timeout | undefined;
@@ -374,6 +444,15 @@ class PeerLink {
           this.delay = this.transport.opts.backoff.minMs;
           this.transport.stats.connects++;
           this.pump();
+        } else if (f.t === 'recv' && this.transport.speculative) {
+          if (this.unreceived > 0) this.unreceived--;
+          this.pump();
+        } else if (f.t === 'ack' && this.transport.speculative) {
+          const done = this.unacked.get(f.id);
+          if (done !== undefined) {
+            this.unacked.delete(f.id);
+            this.transport.acknowledged(done);
+          }
         } else if (f.t === 'ack' && this.inFlight !== undefined && f.id === this.inFlight.id) {
           const done = this.inFlight.entries;
           this.inFlight = undefined;
@@ -388,12 +467,19 @@ class PeerLink {
       this.socket = undefined;
       this.ready = false;
       this.inFlight = undefined; // resent after reconnecting; the receiver drops what it already has
+      this.unacked.clear();
+      this.unreceived = 0;
+      this.sentUpTo.clear();
       this.scheduleReconnect();
     });
   }
 
   /** Sends the next batch of committed, unacknowledged OUT entries for this peer, if none is in flight. */
   pump(): void {
+    if (this.transport.speculative) {
+      this.pumpSpeculative();
+      return;
+    }
     if (!this.ready || this.inFlight !== undefined || this.socket === undefined) return;
     const t = this.transport;
     const w = t.worker;
@@ -423,7 +509,55 @@ class PeerLink {
     this.inFlight = { id, entries };
     t.stats.batchesSent++;
     t.stats.messagesSent += msgs.length;
-    this.socket.write(encodeFrame({ t: 'batch', id, msgs }));
+    const dpr = t.dpr;
+    this.socket.write(
+      encodeFrame(
+        dpr === undefined ? { t: 'batch', id, msgs } : { t: 'batch', id, msgs, wl: dpr.worldLine, v: 0 },
+      ),
+    );
+  }
+
+  /**
+   * Speculative sending: every OUT entry for this peer, committed or not, in LSN order per participant,
+   * tagged with the world-line and the highest version among them; a few batches may be on the way at
+   * once (TCP keeps them in order), and each stays in the outbox until the receiver's cut covers it.
+   */
+  private pumpSpeculative(): void {
+    const t = this.transport;
+    const dpr = t.dpr as DprClient;
+    if (!dpr.running) return;
+    while (this.ready && this.socket !== undefined && this.unreceived < MAX_UNRECEIVED) {
+      const w = t.worker;
+      const limit = t.opts.batchSize;
+      const msgs: WireMessage[] = [];
+      const entries: Array<readonly [Darq, Lsn]> = [];
+      let maxVersion = 0;
+      for (const pid of w.participantIds()) {
+        const darq = w.participant(pid);
+        let after = this.sentUpTo.get(darq) ?? (0 as Lsn);
+        scan: for (;;) {
+          const outs = darq.pendingOutputs(after, limit);
+          for (const o of outs) {
+            after = o.lsn;
+            if (t.opts.locate(o.dest) !== this.peerId) continue;
+            msgs.push([`${w.id}/${pid}`, o.lsn, o.dest, o.body]);
+            entries.push([darq, o.lsn]);
+            if (o.version > maxVersion) maxVersion = o.version;
+            if (msgs.length >= limit) break scan;
+          }
+          if (outs.length < limit) break;
+        }
+        this.sentUpTo.set(darq, after);
+        if (msgs.length >= limit) break;
+      }
+      if (msgs.length === 0) return;
+      const id = this.nextId++;
+      this.unacked.set(id, entries);
+      this.unreceived++;
+      t.stats.batchesSent++;
+      t.stats.messagesSent += msgs.length;
+      this.socket.write(encodeFrame({ t: 'batch', id, msgs, wl: dpr.worldLine, v: maxVersion }));
+    }
   }
 
   dropSocket(): void {
