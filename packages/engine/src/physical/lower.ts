@@ -8,12 +8,14 @@ import {
   type Join,
   type LogicalNode,
   mapColumns,
+  type OverAggregate,
   type PlannedStatement,
   type Program,
   type Project,
   type Scan,
   type Schema,
   type SinkDef,
+  type SortKey,
   type SourceDef,
 } from '@darq/parser';
 import { type Aggregator, aggregatorList, createAggregator, type UdafModule } from '../aggregates/index.ts';
@@ -42,6 +44,7 @@ import { OverAggregateOperator } from '../operators/over-aggregate.ts';
 import { SessionAggregateOperator } from '../operators/session-aggregate.ts';
 import { TopNOperator } from '../operators/top-n.ts';
 import { UnnestOperator } from '../operators/unnest.ts';
+import { UpdatingOverAggregateOperator } from '../operators/updating-over-aggregate.ts';
 import { WindowAggregateOperator } from '../operators/window-aggregate.ts';
 import { WindowTopNOperator } from '../operators/window-top-n.ts';
 import { LimitOperator, WindowTvfOperator } from '../operators/window-tvf.ts';
@@ -466,8 +469,11 @@ export class Lowerer {
         return { stage, schema: node.schema };
       }
       case 'OverAggregate': {
-        const c = this.appendOnly(this.lower(node.input), 'an OVER aggregate');
+        const c = this.lower(node.input);
         const order = node.orderBy[0];
+        if (c.stage.changelog === 'updating' && order && node.orderBy.length === 1)
+          return this.lowerUpdatingOver(node, c, order);
+        this.appendOnly(c, 'an OVER aggregate');
         if (!order || node.orderBy.length > 1) {
           throw new PlanError(
             'UNSUPPORTED',
@@ -716,6 +722,46 @@ export class Lowerer {
         throw new PlanError('UNSUPPORTED', `unknown plan node ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** OVER over an updating input: the live rows of each partition are kept sorted and re-evaluated on change. */
+  private lowerUpdatingOver(node: OverAggregate, c: Cursor, order: SortKey): Cursor {
+    const keyCols = node.partitionBy;
+    const keyOf = (row: Row) => keyCols.map((i) => row[i]);
+    const aggCalls = node.aggs;
+    const makeList = () => aggregatorList(aggCalls.map((a) => this.aggregator(a)));
+    makeList();
+    const stage = this.statefulStage(c, keyCols.length > 0 ? this.opts.parallelism : 1, () =>
+      this.columnEdge(c, keyCols),
+    );
+    const id = this.nextOpId();
+    const lower = node.frame.lower;
+    const field = c.schema.fields[order.column]!;
+    const name = `OverAggregate(updating input, ${node.frame.mode} ${lower.kind === 'unbounded' ? 'UNBOUNDED' : lower.kind === 'current' ? 'CURRENT ROW' : lower.amount} PRECEDING, ORDER BY ${field.name})`;
+    const width = c.schema.fields.length;
+    const frame = node.frame;
+    this.push(stage, {
+      id,
+      name,
+      state: 'every live input row per partition, sorted (grows with them)',
+      create: () =>
+        new UpdatingOverAggregateOperator(
+          id,
+          name,
+          keyOf,
+          width,
+          order.column,
+          order.direction === 'desc',
+          frame,
+          makeList(),
+        ),
+    });
+    this.warnings.push(
+      `${id} ${name} (line ${node.span.start.line}): over an updating input every live row is kept per partition; its state grows with them`,
+    );
+    stage.schema = node.schema;
+    stage.changelog = 'updating';
+    return { stage, schema: node.schema };
   }
 
   /**
