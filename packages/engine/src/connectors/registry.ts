@@ -9,6 +9,7 @@ import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWrit
 import { FileSourceReader } from './file-source.ts';
 import { AsyncIterableSourceReader, BAD_LINE } from './iterable-source.ts';
 import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
+import { PartitionedFileSinkWriter } from './partitioned-file-sink.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
 
 /** Where connectors look things up: the SQL file's directory, CLI overrides, in-process sources and sinks. */
@@ -180,6 +181,23 @@ export function createSinkWriter(
     case 'single_file': {
       const p = override ? path.resolve(override) : o.path ? path.resolve(ctx.baseDir, o.path) : undefined;
       if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
+      if (def.partitionBy && def.partitionBy.length > 0) {
+        if (updating) {
+          throw new PlanError(
+            'UNSUPPORTED',
+            `${what}: a PARTITIONED BY file sink takes append-only rows, but this query's result is updating; write it to an unpartitioned sink (format 'debezium-json' keeps the changes)`,
+          );
+        }
+        const format = fileFormat(o, what);
+        return new PartitionedFileSinkWriter({
+          dir: p,
+          format,
+          columns,
+          partitionBy: def.partitionBy,
+          header: o['csv.header'] === 'true' || o.header === 'true',
+          fsync: ctx.persistence === 'machine',
+        });
+      }
       return new FileSinkWriter({
         path: p,
         format:
