@@ -1,7 +1,8 @@
 -- NEXMark q12: processing-time windows. Bids per bidder in 10-second tumbling windows of processing time.
 -- Batch = streaming: NO (processing time is non-deterministic by design). Invariant checks instead: the
 -- bid_counts sum to the number of bids; every window is 10 s long and aligned to a multiple of 10 s;
--- (bidder, starttime) is unique.
+-- (bidder, starttime) is unique; each window lies within the run's wall-clock span. Checked straight and killed and
+-- resumed in packages/engine/test/nexmark.test.ts.
 
 CREATE SOURCE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR,
   WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND)
