@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Starts darq from the bundle (packages/cli/dist/darq.mjs, built by `pnpm build:bundle` and scripts/setup.sh)
 // when it is newer than every source file of the workspace packages; otherwise from the TypeScript sources
-// through tsx, so an edited source never runs stale code. DARQ_NO_BUNDLE=1 forces the sources.
+// through tsx, so an edited source never runs stale code. DARQ_BUNDLE=0 forces the sources; DARQ_BUNDLE=1 uses
+// the bundle whenever it exists (benchmarks build it first and must not switch to tsx when a source changes).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,7 +55,8 @@ function needsTypeScript(args) {
   return false;
 }
 
-const useBundle = process.env.DARQ_NO_BUNDLE !== '1' && bundleIsFresh();
+const choice = process.env.DARQ_BUNDLE;
+const useBundle = choice === '1' ? fs.existsSync(bundle) : choice !== '0' && bundleIsFresh();
 if (!useBundle || needsTypeScript(process.argv.slice(2))) {
   const { register } = await import('tsx/esm/api');
   register();

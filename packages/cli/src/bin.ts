@@ -232,20 +232,21 @@ program
 program
   .command('bench')
   .description(
-    'run a benchmark of bench/engine and write bench/results/<name>.json (figures side by side with their baselines)',
+    'run a benchmark and write bench/results/<name>.{json,csv,md} and SVG plots (figures beside their baselines)',
   )
   .argument(
     '<name>',
-    'paper (replay vs a hand-written loop) | nexmark (q0-q2 per core, HOP vs TUMBLE) | rss (10 M events, memory)',
+    "paper (the DARQ paper's streaming benchmark and baselines) | nexmark | all | rss (10 M events, memory) | replay",
   )
-  .argument('[args...]', 'passed to the benchmark: events, repeats')
+  .argument('[args...]', 'passed to the benchmark (rss, replay: events, repeats)')
+  .option('--quick', 'short runs (under a minute for paper): bench/results/<name>-quick.*')
   .addHelpText(
     'after',
-    '\nExamples:\n  $ darq bench paper 2000000 3\n  $ darq bench nexmark 2000000 3\n  $ darq bench rss',
+    '\nExamples:\n  $ darq bench paper --quick\n  $ darq bench all\n  $ darq bench rss 10000000',
   )
-  .action(async (name: string, args: string[]) => {
+  .action(async (name: string, args: string[], flags: { quick?: boolean }) => {
     const { benchCommand } = await import('./commands/bench.ts');
-    process.exitCode = await benchCommand(name, args, io);
+    process.exitCode = await benchCommand(name, flags.quick ? ['--quick', ...args] : args, io);
   });
 
 for (const c of program.commands) c.exitOverride();
