@@ -1,3 +1,4 @@
+export { decodeRecords, encodeRecords } from './codec.ts';
 export { Darq, type OutEntry } from './darq.ts';
 export { DprClient, type DprClientOptions, type DprHost } from './dpr/client.ts';
 export { Finder, type FinderOptions, type RecoveryRecord } from './dpr/finder.ts';
