@@ -54,7 +54,6 @@ const sourceUrls = {
 };
 
 const t0 = performance.now();
-// Built into a fresh directory that then replaces dist/, so a concurrent `darq` never loads half a bundle.
 const tmpDir = `${outDir}.${process.pid}.tmp`;
 fs.rmSync(tmpDir, { recursive: true, force: true });
 const result = await build({
@@ -81,10 +80,18 @@ const result = await build({
   },
   metafile: true,
 });
-const old = `${outDir}.${process.pid}.old`;
-if (fs.existsSync(outDir)) fs.renameSync(outDir, old);
-fs.renameSync(tmpDir, outDir);
-fs.rmSync(old, { recursive: true, force: true });
+// Chunks have content-hashed names: move them in first, then replace darq.mjs (a rename: atomic), so a darq
+// started from the previous bundle still finds the chunks it loads lazily. Chunks no bundle has used for an
+// hour are removed.
+fs.mkdirSync(outDir, { recursive: true });
+const fresh = new Set(fs.readdirSync(tmpDir));
+for (const f of fresh) if (!f.startsWith('darq.mjs')) fs.renameSync(path.join(tmpDir, f), path.join(outDir, f));
+for (const f of ['darq.mjs.map', 'darq.mjs']) fs.renameSync(path.join(tmpDir, f), path.join(outDir, f));
+fs.rmSync(tmpDir, { recursive: true, force: true });
+for (const f of fs.readdirSync(outDir)) {
+  const p = path.join(outDir, f);
+  if (!fresh.has(f) && Date.now() - fs.statSync(p).mtimeMs > 3600_000) fs.rmSync(p, { recursive: true, force: true });
+}
 const chunks = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
 const bytes = chunks.reduce((n, [, o]) => n + o.bytes, 0);
 const inputs = Object.keys(result.metafile.inputs).length;

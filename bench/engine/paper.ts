@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { regionOf, writeSearchTraceJsonl } from '@darq/engine';
+import { writeSearchTraceJsonl } from '@darq/engine';
+import { handWritten } from '../paper/baselines.ts';
 import { dataDir, machine, measure, median, root, runSql, writeResult } from './common.ts';
 
 const events = Number(process.argv[2] ?? 2_000_000);
@@ -15,46 +16,6 @@ const repeats = Number(process.argv[3] ?? 3);
 fs.mkdirSync(dataDir, { recursive: true });
 const trace = path.join(dataDir, `search-trace-${events}.jsonl`);
 if (!fs.existsSync(trace)) writeSearchTraceJsonl(trace, { rate: 50_000, events, seed: 7 });
-
-/** The query, hand-written: 4 MiB chunks, JSON.parse, filter, region, per-window counts, output lines. */
-function handWritten(file: string, out: string): number {
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 << 20);
-  let carry = '';
-  let n = 0;
-  let window = -1;
-  const counts = new Map<number, number>();
-  let text = '';
-  const flush = () => {
-    for (const r of [...counts.keys()].sort((a, b) => a - b)) {
-      text += `${JSON.stringify({ region: r, window_start: window, window_end: window + 500, searches: counts.get(r) })}\n`;
-    }
-    counts.clear();
-  };
-  for (;;) {
-    const got = fs.readSync(fd, buf, 0, buf.length, null);
-    if (got === 0) break;
-    const lines = (carry + buf.toString('utf8', 0, got)).split('\n');
-    carry = lines.pop()!;
-    for (const line of lines) {
-      if (!line) continue;
-      const e = JSON.parse(line) as { term: string; ip: string; ts: number };
-      n++;
-      if (!e.term.startsWith('fever')) continue;
-      const w = e.ts - (e.ts % 500);
-      if (w !== window) {
-        if (window >= 0) flush();
-        window = w;
-      }
-      const r = regionOf(e.ip);
-      counts.set(r, (counts.get(r) ?? 0) + 1);
-    }
-  }
-  flush();
-  fs.closeSync(fd);
-  fs.writeFileSync(out, text);
-  return n;
-}
 
 const sqlFile = path.join(root, 'queries/paper/search-trends.sql');
 const sql = fs.readFileSync(sqlFile, 'utf8');

@@ -8,15 +8,16 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { root } from '../engine/common.ts';
-import { resultsDir, si, table, writeCsv, writeJson, writeMarkdown, writeSvg } from './report.ts';
+import { resultsDir as engineResultsDir, root } from '../engine/common.ts';
+import { si, table, writeCsv, writeJson, writeMarkdown, writeSvg } from './report.ts';
 
-const quick = process.argv.includes('--quick');
-const NAME = quick ? 'nexmark-quick' : 'nexmark';
-const engineFile = path.join(resultsDir, 'engine-nexmark.json');
+const smoke = process.argv.includes('--smoke');
+const quick = smoke || process.argv.includes('--quick');
+const NAME = smoke ? 'nexmark-smoke' : quick ? 'nexmark-quick' : 'nexmark';
+const engineFile = path.join(engineResultsDir, 'engine-nexmark.json');
 // A quick run must not replace the committed full figures of bench/engine/nexmark.ts.
 const saved = quick && fs.existsSync(engineFile) ? fs.readFileSync(engineFile) : undefined;
-const args = quick ? ['100000', '1'] : ['2000000', '3'];
+const args = smoke ? ['20000', '1'] : quick ? ['100000', '1'] : ['2000000', '3'];
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'bench/engine/nexmark.ts'), ...args],

@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 
-export const resultsDir = path.resolve(import.meta.dirname, '../results');
+/** bench/results, or DARQ_BENCH_RESULTS (tests write there, not into the checkout). */
+export const resultsDir = process.env.DARQ_BENCH_RESULTS
+  ? path.resolve(process.env.DARQ_BENCH_RESULTS)
+  : path.resolve(import.meta.dirname, '../results');
 
 function write(file: string, text: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -28,8 +28,10 @@ import { handWritten, handWrittenDurable, rxjsPipeline } from './baselines.ts';
 import { type LiveResult, quantile, runLive } from './live.ts';
 import { ms, si, table, writeCsv, writeJson, writeMarkdown, writeSvg } from './report.ts';
 
-const quick = process.argv.includes('--quick');
-const NAME = quick ? 'paper-quick' : 'paper';
+// --smoke: the smallest run that exercises every part (the test suite's form); implies --quick.
+const smoke = process.argv.includes('--smoke');
+const quick = smoke || process.argv.includes('--quick');
+const NAME = smoke ? 'paper-smoke' : quick ? 'paper-quick' : 'paper';
 const DARQ = [path.join(root, 'packages/cli/bin/darq.js')];
 const PAPER_SQL = path.join(root, 'queries/paper/search-trends.sql');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'darq-bench-paper-'));
@@ -136,7 +138,7 @@ if (bundled.status !== 0) throw new Error(`bundle failed:\n${bundled.stderr}`);
 process.env.DARQ_BUNDLE = '1';
 
 // ── 1. start-up ────────────────────────────────────────────────────────────────────────────────────────
-const reps = quick ? 3 : 5;
+const reps = smoke ? 1 : quick ? 3 : 5;
 const emptyInput = path.join(tmp, 'empty.jsonl');
 fs.writeFileSync(emptyInput, '');
 const startupCases: [string, string[]][] = [
@@ -171,7 +173,7 @@ for (const [what, args] of startupCases) {
   const row: Record<string, unknown> = { what };
   for (const [mode, env] of [
     ['bundle', { ...process.env, DARQ_BUNDLE: '1' }],
-    ['tsx', { ...process.env, DARQ_BUNDLE: '0' }],
+    ...(smoke ? [] : ([['tsx', { ...process.env, DARQ_BUNDLE: '0' }]] as const)),
   ] as const) {
     const xs: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -181,7 +183,8 @@ for (const [what, args] of startupCases) {
     }
     row[`${mode}Ms`] = Math.round(median(xs));
   }
-  row.speedup = Number(((row.tsxMs as number) / (row.bundleMs as number)).toFixed(1));
+  if (row.tsxMs !== undefined)
+    row.speedup = Number(((row.tsxMs as number) / (row.bundleMs as number)).toFixed(1));
   startup.push(row);
   log(`start-up: ${what}: bundle ${row.bundleMs} ms, tsx ${row.tsxMs} ms`);
 }
@@ -189,7 +192,7 @@ const nodeAlone = median(Array.from({ length: reps }, () => time(process.execPat
 
 // ── 2. latency, real-time replay ───────────────────────────────────────────────────────────────────────
 const LIVE_RATE = 50_000;
-const liveSeconds = quick ? 2 : 30;
+const liveSeconds = smoke ? 1 : quick ? 2 : 30;
 const preset = SEARCH_TRACE_PRESETS['events-50k'];
 interface LiveRow {
   config: string;
@@ -245,7 +248,7 @@ async function liveRun(flags: readonly string[], rate: number, seconds: number, 
 }
 for (const c of LIVE_CONFIGS) {
   const base = { config: c.name, flags: c.flags.join(' ').replace(tmp, '$TMP') };
-  if (quick && !c.quick) {
+  if ((quick && !c.quick) || (smoke && c !== LIVE_CONFIGS[0])) {
     live.push({ ...base, status: 'skipped in --quick' });
     continue;
   }
@@ -267,10 +270,12 @@ for (const c of LIVE_CONFIGS) {
 
 // ── 3. max sustainable throughput ──────────────────────────────────────────────────────────────────────
 const SUSTAIN_FLAGS = persistence('machine', 5);
-const rates = quick
-  ? [50_000, 100_000]
-  : [50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000];
-const stepSeconds = quick ? 2 : 8;
+const rates = smoke
+  ? [50_000]
+  : quick
+    ? [50_000, 100_000]
+    : [50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 600_000, 800_000, 1_000_000];
+const stepSeconds = smoke ? 1 : quick ? 2 : 8;
 const steps: Record<string, unknown>[] = [];
 let maxSustainable = 0;
 for (const rate of rates) {
@@ -288,7 +293,7 @@ for (const rate of rates) {
 }
 
 // ── 4. as fast as possible over one file ───────────────────────────────────────────────────────────────
-const replayEvents = quick ? 200_000 : 2_000_000;
+const replayEvents = smoke ? 20_000 : quick ? 200_000 : 2_000_000;
 const replayRepeats = quick ? 1 : 3;
 fs.mkdirSync(dataDir, { recursive: true });
 const trace = path.join(dataDir, `search-trace-${replayEvents}.jsonl`);

@@ -240,13 +240,15 @@ program
   )
   .argument('[args...]', 'passed to the benchmark (rss, replay: events, repeats)')
   .option('--quick', 'short runs (under a minute for paper): bench/results/<name>-quick.*')
+  .addOption(new Option('--smoke', 'the smallest run that exercises every part (tests)').hideHelp())
   .addHelpText(
     'after',
     '\nExamples:\n  $ darq bench paper --quick\n  $ darq bench all\n  $ darq bench rss 10000000',
   )
-  .action(async (name: string, args: string[], flags: { quick?: boolean }) => {
+  .action(async (name: string, args: string[], flags: { quick?: boolean; smoke?: boolean }) => {
     const { benchCommand } = await import('./commands/bench.ts');
-    process.exitCode = await benchCommand(name, flags.quick ? ['--quick', ...args] : args, io);
+    const mode = flags.smoke ? ['--smoke'] : flags.quick ? ['--quick'] : [];
+    process.exitCode = await benchCommand(name, [...mode, ...args], io);
   });
 
 for (const c of program.commands) c.exitOverride();
