@@ -1,0 +1,245 @@
+import { join } from 'node:path';
+import test from 'ava';
+import { Packr } from 'msgpackr';
+import {
+  DprClient,
+  Finder,
+  type Incarnation,
+  type Lsn,
+  type RecoveryRecord,
+  StepBuilder,
+  TcpTransport,
+  Worker,
+} from '../src/index.ts';
+import { tempDir } from './helpers.ts';
+
+const packr = new Packr({ useRecords: false });
+const SECRET = 'dpr-test-cluster-secret-0123456789';
+
+async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** One worker "process": its file, its DPR client and its transport, restartable in place. */
+class Node {
+  worker!: Worker;
+  client!: DprClient;
+  transport!: TcpTransport;
+  recovered = 0;
+  rolledBackTo: number[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly path: string,
+    readonly finderPort: () => number,
+    readonly locate: (dest: string) => string | undefined,
+    readonly autoCommit: boolean,
+    private port = 0,
+  ) {}
+
+  async start(peers: Record<string, { host: string; port: number }>): Promise<void> {
+    this.worker = Worker.open({ path: this.path, workerId: this.id, undo: true });
+    this.client = new DprClient({
+      worker: this.worker,
+      finder: { host: '127.0.0.1', port: this.finderPort() },
+      secret: SECRET,
+      host: {
+        freeze: () => this.worker.commit(),
+        recover: (_wl, to) => {
+          if (to !== undefined) {
+            this.worker.rollbackTo(to as never);
+            this.rolledBackTo.push(to);
+          }
+          this.transport.reset();
+          this.client.resumed();
+          this.recovered++;
+          this.transport.flush();
+        },
+      },
+    });
+    this.transport = await TcpTransport.listen({
+      worker: this.worker,
+      secret: SECRET,
+      port: this.port,
+      peers,
+      locate: this.locate,
+      dpr: this.client,
+      autoCommit: this.autoCommit,
+    });
+    this.port = this.transport.port;
+  }
+
+  /** As a SIGKILL leaves it: the open version is lost, connections drop. */
+  async kill(): Promise<void> {
+    this.client.close();
+    await this.transport.close();
+    this.worker.abandon();
+  }
+
+  async stop(): Promise<void> {
+    this.client.close();
+    await this.transport.close();
+    this.worker.close();
+  }
+}
+
+/** Producer step on worker A: sends the next number to 'sink' (on B) and remembers it durably. */
+function produce(w: Worker, inc: Incarnation): number {
+  const src = w.participant('src');
+  const next = (src.get('s', 'next') as number | undefined) ?? 0;
+  const st = src.step(
+    inc,
+    new StepBuilder()
+      .put('s', 'next', next + 1)
+      .send('sink', packr.pack(next))
+      .build(),
+  );
+  if (st !== 'SUCCESS') throw new Error(`step ${st}`);
+  return next + 1;
+}
+
+test('a failed worker rolls back exactly the workers that read its lost versions; others keep running', async (t) => {
+  const dir = tempDir(t);
+  const records: RecoveryRecord[] = [];
+  const finder = await Finder.listen({
+    statePath: join(dir, 'finder.json'),
+    secret: SECRET,
+    members: ['A', 'B', 'C'],
+    onRecovery: (r) => records.push(r),
+  });
+  const locate = (d: string) => (d === 'sink' ? 'B' : undefined);
+  const a = new Node('A', join(dir, 'a.sqlite'), () => finder.port, locate, false);
+  const b = new Node('B', join(dir, 'b.sqlite'), () => finder.port, locate, true);
+  const c = new Node('C', join(dir, 'c.sqlite'), () => finder.port, locate, true);
+  await b.start({});
+  await c.start({});
+  await a.start({ B: { host: '127.0.0.1', port: b.transport.port } });
+  // The first round moves every fresh worker into world-line 1.
+  await waitFor('first world-line', () => a.recovered === 1 && b.recovered === 1 && c.recovered === 1);
+  t.is(finder.worldLine, 1);
+
+  // C works on its own, committing as it goes.
+  const cq = c.worker.participant('local');
+  const cInc = cq.registerProcessor();
+  for (let i = 0; i < 20; i++) {
+    cq.step(cInc, new StepBuilder().put('s', `k${i}`, i).build());
+    c.worker.commit();
+  }
+
+  // A: 30 numbers committed, 10 more speculative (its open version), all taken in and committed by B.
+  let inc = a.worker.participant('src').registerProcessor();
+  for (let i = 0; i < 30; i++) {
+    produce(a.worker, inc);
+    if (i % 10 === 9) a.worker.commit();
+  }
+  const sinkCount = () => b.worker.participant('sink').pendingInputs(0 as Lsn, 10_000).length;
+  await waitFor('B to take in the first 30', () => sinkCount() === 30 && !b.worker.hasOpenChanges);
+  for (let i = 0; i < 10; i++) produce(a.worker, inc);
+  await waitFor('B to take in all 40', () => sinkCount() === 40);
+  await waitFor('B to persist them', () => !b.worker.hasOpenChanges);
+  t.true(b.worker.cut < b.worker.persisted, 'B cannot commit what depends on A’s open version');
+  const cPersisted = c.worker.persisted;
+  const cRollbacks = c.rolledBackTo.length;
+  const aPersisted = a.worker.persisted;
+
+  // Kill A; its open version (numbers 30..39) is lost.
+  await a.kill();
+  await a.start({ B: { host: '127.0.0.1', port: b.transport.port } });
+  await waitFor('recovery', () => records.length === 2);
+  const r = records[1] as RecoveryRecord;
+  t.is(r.failed.get('A'), aPersisted);
+  t.true(r.rolledBack.has('B'), 'B read lost versions of A: it rolls back');
+  t.deepEqual(r.untouched, ['C'], 'C read nothing of A: it keeps running without a rollback');
+  t.is(c.rolledBackTo.length, cRollbacks);
+  t.is(c.recovered, 2, 'C moved to the new world-line');
+  t.true(c.worker.persisted >= cPersisted);
+  t.is(sinkCount(), 30, 'B kept exactly what A still has');
+
+  // A resumes from its durable state and finishes; B ends with every number exactly once, committed.
+  inc = a.worker.participant('src').registerProcessor();
+  let next = (a.worker.participant('src').get('s', 'next') as number) ?? 0;
+  t.is(next, 30);
+  while (next < 50) next = produce(a.worker, inc);
+  a.worker.commit();
+  await waitFor('B to commit all 50', () => {
+    const msgs = b.worker.participant('sink').pendingInputs(0 as Lsn, 10_000);
+    return msgs.length === 50 && msgs.every((m) => m.version <= b.worker.cut);
+  });
+  const got = b.worker
+    .participant('sink')
+    .pendingInputs(0 as Lsn, 10_000)
+    .map((m) => packr.unpack(m.body) as number);
+  t.deepEqual(
+    got,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
+  await waitFor('A’s outbox to drain', () => a.worker.participant('src').pendingOutputs().length === 0);
+
+  await a.stop();
+  await b.stop();
+  await c.stop();
+  await finder.close();
+});
+
+test('the finder restarts from its file and the workers’ reports; the cut moves on', async (t) => {
+  const dir = tempDir(t);
+  const statePath = join(dir, 'finder.json');
+  let finder = await Finder.listen({ statePath, secret: SECRET, members: ['A', 'B'] });
+  const port = finder.port;
+  const locate = (d: string) => (d === 'sink' ? 'B' : undefined);
+  const a = new Node('A', join(dir, 'a.sqlite'), () => port, locate, false);
+  const b = new Node('B', join(dir, 'b.sqlite'), () => port, locate, true);
+  await b.start({});
+  await a.start({ B: { host: '127.0.0.1', port: b.transport.port } });
+  await waitFor('world-line 1', () => a.recovered === 1 && b.recovered === 1);
+  const inc = a.worker.participant('src').registerProcessor();
+  for (let i = 0; i < 10; i++) produce(a.worker, inc);
+  a.worker.commit();
+  await waitFor('cut to cover the first 10', () => b.worker.cut > 0 && b.worker.cut >= b.worker.persisted);
+
+  await finder.close();
+  for (let i = 0; i < 10; i++) produce(a.worker, inc);
+  a.worker.commit();
+  await waitFor(
+    'B to take in 20',
+    () => b.worker.participant('sink').pendingInputs(0 as Lsn, 100).length === 20,
+  );
+  const stalled = b.worker.cut;
+  finder = await Finder.listen({ statePath, secret: SECRET, port });
+  await waitFor(
+    'cut to move after the restart',
+    () => b.worker.cut > stalled && b.worker.cut >= b.worker.persisted,
+  );
+  t.is(finder.worldLine, 1, 'no failure happened: same world-line');
+  t.is(
+    a.rolledBackTo.length + b.rolledBackTo.length,
+    2,
+    'only the initial round rolled anything (to itself)',
+  );
+  await a.stop();
+  await b.stop();
+  await finder.close();
+});
+
+test('an unauthenticated finder connection is refused', async (t) => {
+  const dir = tempDir(t);
+  const finder = await Finder.listen({ statePath: join(dir, 'f.json'), secret: SECRET, members: ['A'] });
+  const w = Worker.open({ path: join(dir, 'a.sqlite'), workerId: 'A', undo: true });
+  let recovered = false;
+  const client = new DprClient({
+    worker: w,
+    finder: { host: '127.0.0.1', port: finder.port },
+    secret: 'the-wrong-secret-0123456789',
+    host: { freeze: () => w.commit(), recover: () => void (recovered = true) },
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  t.false(recovered);
+  t.is(finder.worldLine, 0);
+  client.close();
+  w.close();
+  await finder.close();
+});
