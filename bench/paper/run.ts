@@ -66,6 +66,8 @@ const LIVE_CONFIGS: LiveConfig[] = [
   { name: 'spec, process, 10 ms', flags: persistence('process', 10) },
   { name: 'spec, process, 500 ms', flags: persistence('process', 500) },
   { name: 'spec, machine, 5 ms', flags: persistence('machine', 5), quick: true },
+  // 0 = group commit: a version closes as soon as the previous commit finished (DESIGN.md §3.6).
+  { name: 'spec, machine, group commit', flags: persistence('machine', 0) },
   { name: 'spec, machine, 10 ms', flags: persistence('machine', 10) },
   { name: 'spec, machine, 500 ms', flags: persistence('machine', 500) },
   {
@@ -210,6 +212,8 @@ interface LiveRow {
   bytesWritten?: number;
   bytesPerEvent?: number;
   producerLagMaxMs?: number;
+  /** 1-minute load average when the run ended: the machine is shared, this says how busy it was. */
+  loadAvg?: number;
   startupMs?: number;
 }
 const summarize = (r: LiveResult) => {
@@ -260,7 +264,16 @@ for (const c of LIVE_CONFIGS) {
   }
   const r = await liveRun(c.flags, LIVE_RATE, liveSeconds);
   const s = summarize(r);
-  live.push({ ...base, status: 'ok', rate: LIVE_RATE, seconds: liveSeconds, events: r.events, ...s });
+  const loadAvg = Number(os.loadavg()[0]!.toFixed(2));
+  live.push({
+    ...base,
+    status: 'ok',
+    rate: LIVE_RATE,
+    seconds: liveSeconds,
+    events: r.events,
+    ...s,
+    loadAvg,
+  });
   const l = r.samples.map((x) => x.latencyMs).sort((a, b) => a - b);
   l.forEach((v, i) => {
     cdf.push({ config: c.name, latencyMs: Math.max(0.1, v), fraction: (i + 1) / l.length });
@@ -279,12 +292,20 @@ const stepSeconds = smoke ? 1 : quick ? 2 : 8;
 const steps: Record<string, unknown>[] = [];
 let maxSustainable = 0;
 for (const rate of rates) {
-  const r = await liveRun(SUSTAIN_FLAGS, rate, stepSeconds);
-  const s = summarize(r);
-  // Sustained: p99 under 50 ms and the run kept pace with the trace (it ended on time).
-  const kept = r.elapsedMs < stepSeconds * 1000 + 1000;
-  const ok = s.p99Ms < 50 && kept;
-  steps.push({ rate, ok, ...s, elapsedMs: Math.round(r.elapsedMs) });
+  // Sustained: p99 under 50 ms and the run kept pace with the trace (it ended on time). The machine is shared:
+  // a failed step is tried once more before the search stops.
+  let r = await liveRun(SUSTAIN_FLAGS, rate, stepSeconds);
+  let s = summarize(r);
+  const pass = () => s.p99Ms < 50 && r.elapsedMs < stepSeconds * 1000 + 1000;
+  let tries = 1;
+  if (!pass() && !smoke) {
+    r = await liveRun(SUSTAIN_FLAGS, rate, stepSeconds);
+    s = summarize(r);
+    tries = 2;
+  }
+  const ok = pass();
+  const loadAvg = Number(os.loadavg()[0]!.toFixed(2));
+  steps.push({ rate, ok, tries, ...s, elapsedMs: Math.round(r.elapsedMs), loadAvg });
   log(
     `sustain: ${si(rate)} events/s: p99 ${s.p99Ms} ms, achieved ${si(s.eventsPerSec)}/s → ${ok ? 'ok' : 'not sustained'}`,
   );
@@ -312,7 +333,6 @@ const darqReplay = (p: 'process' | 'machine') => {
     ...DARQ,
     'run',
     PAPER_SQL,
-    '-q',
     '--persistence',
     p,
     '--state',
@@ -326,8 +346,13 @@ const darqReplay = (p: 'process' | 'machine') => {
   ]);
   fs.rmSync(st, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`darq replay failed:\n${r.stderr}`);
+  // The summary line: "darq: 2,000,000 events in, 640 rows out, 7.91 s, 252.8 k events/s, 1,530 versions committed"
+  const m = /, ([\d.]+) s, .*?([\d,]+) versions committed/.exec(r.stderr);
+  if (m) darqRuns.push({ persistence: p, runSec: Number(m[1]), versions: Number(m[2]!.replaceAll(',', '')) });
   return r.ms;
 };
+/** darq's own account of each replay (run time without start-up and exit, versions = SQLite commits). */
+const darqRuns: { persistence: string; runSec: number; versions: number }[] = [];
 for (let i = 0; i < replayRepeats; i++) {
   note(
     'hand-written loop, no durability (ceiling)',
@@ -396,7 +421,11 @@ if (!quick) {
   recovery = {
     killAtMs,
     ...(r.restartedAtMs !== undefined ? { restartedAtMs: Math.round(r.restartedAtMs) } : {}),
-    samples: r.samples.map((s) => ({ atMs: Math.round(s.atMs), latencyMs: Number(s.latencyMs.toFixed(2)) })),
+    // One point per window: its 8 region rows arrive together.
+    samples: [...new Map(r.samples.map((s) => [s.windowStart, s])).values()].map((s) => ({
+      atMs: Math.round(s.atMs),
+      latencyMs: Number(s.latencyMs.toFixed(2)),
+    })),
   };
   log(
     `recovery: ${r.samples.length} windows, worst ${Math.round(Math.max(...r.samples.map((s) => s.latencyMs)))} ms`,
@@ -448,7 +477,7 @@ const result = {
     maxRate: maxSustainable,
     steps,
   },
-  replay: { events: replayEvents, bytes: traceBytes, repeats: replayRepeats, variants: replay },
+  replay: { events: replayEvents, bytes: traceBytes, repeats: replayRepeats, variants: replay, darqRuns },
   published: PUBLISHED,
   recovery,
   goals,
@@ -573,6 +602,7 @@ ${table(
     'bytes/event',
     'producer lag max ms',
     'windows',
+    'load avg',
   ],
   live.map((r) =>
     r.status === 'ok'
@@ -586,8 +616,9 @@ ${table(
           r.bytesPerEvent,
           ms(r.producerLagMaxMs),
           r.windows,
+          r.loadAvg,
         ]
-      : [r.config, r.status, '', '', '', '', '', '', ''],
+      : [r.config, r.status, '', '', '', '', '', '', '', ''],
   ),
 )}
 
@@ -596,13 +627,15 @@ Published (Azure, not measured here): DARQ 21 ms, Kafka Streams 138 ms end-to-en
 ## Max sustainable throughput (real time, ${SUSTAIN_FLAGS.join(' ')}, ${stepSeconds} s per step)
 
 ${table(
-  ['rate', 'p50 ms', 'p99 ms', 'achieved events/s', 'sustained'],
+  ['rate', 'p50 ms', 'p99 ms', 'achieved events/s', 'sustained', 'tries', 'load avg'],
   steps.map((s) => [
     si(s.rate as number),
     ms(s.p50Ms as number),
     ms(s.p99Ms as number),
     si(s.eventsPerSec as number),
     s.ok ? 'yes' : 'no',
+    s.tries,
+    s.loadAvg,
   ]),
 )}
 
@@ -624,6 +657,14 @@ ${table(
 )}
 
 darq's whole-command times include its start-up: ${(paperStartup / 1000).toFixed(2)} s for the paper's query on an empty input (below).
+${['machine', 'process']
+  .map((p) => {
+    const runs = darqRuns.filter((r) => r.persistence === p);
+    if (runs.length === 0) return '';
+    return `darq run --persistence ${p}, by its own summary line: ${median(runs.map((r) => r.runSec)).toFixed(2)} s of run time, ${median(runs.map((r) => r.versions))} versions (SQLite commits).`;
+  })
+  .filter(Boolean)
+  .join('\n')}
 
 ## Start-up (median of ${reps}; node alone: ${Math.round(nodeAlone)} ms)
 
