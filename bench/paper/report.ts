@@ -45,7 +45,9 @@ export function table(header: readonly string[], rows: readonly (readonly unknow
 
 /** Renders a vega-lite spec to bench/results/<file>.svg (no browser: vega's headless SVG renderer). */
 export async function writeSvg(file: string, spec: vl.TopLevelSpec): Promise<string> {
-  const compiled = vl.compile(spec).spec;
+  // Labels are whole configuration names: no truncation.
+  const config = { axis: { labelLimit: 600 }, legend: { labelLimit: 600, columns: 1 }, ...spec.config };
+  const compiled = vl.compile({ ...spec, config } as vl.TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
