@@ -5,7 +5,7 @@
 -- subquery that defines it, so this file writes the intended query in valid SQL.
 -- The Top-1 is an updating result (a higher bid replaces the winner); darq's OVER consumes that changelog:
 -- it keeps each seller's live winners sorted by dateTime and re-emits the averages a change touches.
--- Batch = streaming: the final state of the changelog equals batch/q6.sql when no two winners of one seller
+-- Batch = streaming: yes, without ties: the changelog's final state equals batch/q6.sql when no two winners of one seller
 -- tie on dateTime (OVER orders peers arbitrarily): cross-checked at 1000 events/s, where every event has its
 -- own millisecond (packages/engine/test/nexmark.test.ts).
 

@@ -153,20 +153,32 @@ export class WindowJoinOperator implements Operator {
   }
 }
 
+/** A side of a regular join's key: its rows and (under a TTL) their arrival times. */
+interface KeptSide {
+  rows: Row[];
+  arrived: number[];
+}
+
 /**
  * Regular inner join of two append-only inputs: every row is kept per equi-join key and joined with all rows
  * of the other side seen so far, as it arrives. Append-only output. Without a TTL its state grows with its
  * inputs (the planner warns), since nothing says when a key is done; with `'table.exec.state.ttl'` a kept row
  * expires that long (processing time) after it arrived, as in Flink.
  *
- * Durable state: both sides' rows per key (with their arrival times under a TTL), written at version
- * boundaries when changed.
+ * Durable state: the rows that arrived during one version are one entry (`c<n>` → flat [port, key, row,
+ * arrival, …]), written once at the version's end. Kept rows are never rewritten, so a hot key (NEXMark q7: a
+ * price shared by a thousand bids) costs nothing more than a cold one, and a version costs one write however
+ * many rows it kept. Under a TTL a chunk is rewritten without its expired rows, or deleted once all are.
  */
 export class RegularJoinOperator implements Operator {
-  private readonly keys = new Map<string, Sides>();
-  private readonly dirty = new Set<string>();
-  /** Arrival (wall-clock) time of each kept row, parallel to the sides' arrays, under a TTL. */
-  private readonly arrived = new Map<string, { left: number[]; right: number[] }>();
+  private readonly keys = new Map<string, { left: KeptSide; right: KeptSide }>();
+  /** Rows kept since the last checkpoint, flat: port, key, row, arrival. */
+  private pending: unknown[] = [];
+  private chunk = 0;
+  /** Under a TTL: the written chunks (flat, as stored), to rewrite them as their rows expire. */
+  private readonly chunks = new Map<number, unknown[]>();
+  private readonly expiredChunks = new Set<number>();
+  private horizon = Number.NEGATIVE_INFINITY;
   private lastSweep = 0;
   private ctx!: OperatorContext;
   readonly timers: boolean;
@@ -183,12 +195,28 @@ export class RegularJoinOperator implements Operator {
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
-    for (const [k, v] of ctx.state.scan('k')) {
-      const { left, right, tl, tr } = v as Sides & { tl?: number[]; tr?: number[] };
-      this.keys.set(k.slice(1), { left, right });
-      if (this.ttlMs > 0)
-        this.arrived.set(k.slice(1), { left: tl ?? left.map(() => 0), right: tr ?? right.map(() => 0) });
+    const c = ctx.state.get('~chunk');
+    if (typeof c === 'number') this.chunk = c;
+    const entries: [number, unknown[]][] = [];
+    for (const [k, v] of ctx.state.scan('c')) entries.push([Number.parseInt(k.slice(1), 36), v as unknown[]]);
+    entries.sort((a, b) => a[0] - b[0]);
+    for (const [id, flat] of entries) {
+      for (let i = 0; i < flat.length; i += 4) {
+        const side = this.sideOf(flat[i + 1] as string, flat[i] as number);
+        side.rows.push(flat[i + 2] as Row);
+        if (this.ttlMs > 0) side.arrived.push(flat[i + 3] as number);
+      }
+      if (this.ttlMs > 0) this.chunks.set(id, flat);
     }
+  }
+
+  private sideOf(ks: string, port: number): KeptSide {
+    let s = this.keys.get(ks);
+    if (!s) {
+      s = { left: { rows: [], arrived: [] }, right: { rows: [], arrived: [] } };
+      this.keys.set(ks, s);
+    }
+    return port === 0 ? s.left : s.right;
   }
 
   /** Drops kept rows older than the TTL (checked at most every tenth of it). */
@@ -196,73 +224,85 @@ export class RegularJoinOperator implements Operator {
     if (this.ttlMs <= 0 || now - this.lastSweep < this.ttlMs / 10) return;
     this.lastSweep = now;
     const horizon = now - this.ttlMs;
-    for (const [ks, t] of this.arrived) {
-      const s = this.keys.get(ks)!;
-      const keepL = t.left.map((a) => a > horizon);
-      const keepR = t.right.map((a) => a > horizon);
-      if (keepL.every(Boolean) && keepR.every(Boolean)) continue;
-      const left = s.left.filter((_, i) => keepL[i]);
-      const right = s.right.filter((_, i) => keepR[i]);
-      this.dirty.add(ks);
-      if (left.length === 0 && right.length === 0) {
-        this.keys.delete(ks);
-        this.arrived.delete(ks);
-        continue;
+    this.horizon = horizon;
+    for (const [ks, s] of this.keys) {
+      for (const side of [s.left, s.right]) {
+        // Rows of a side arrive in time order: the expired ones are a prefix.
+        let n = 0;
+        while (n < side.arrived.length && side.arrived[n]! <= horizon) n++;
+        if (n === 0) continue;
+        side.rows.splice(0, n);
+        side.arrived.splice(0, n);
       }
-      this.keys.set(ks, { left, right });
-      this.arrived.set(ks, {
-        left: t.left.filter((a) => a > horizon),
-        right: t.right.filter((a) => a > horizon),
-      });
+      if (s.left.rows.length === 0 && s.right.rows.length === 0) this.keys.delete(ks);
+    }
+    for (const [id, flat] of this.chunks) {
+      // Chunks hold rows in arrival order: the first row's arrival says whether any expired.
+      if ((flat[3] as number) <= horizon) this.expiredChunks.add(id);
     }
   }
 
   process(rows: Row[], out: Row[], port: number): void {
     const spec = this.spec;
-    const now = this.ttlMs > 0 ? this.clock() : 0;
+    const ttl = this.ttlMs > 0;
+    const now = ttl ? this.clock() : 0;
+    const residual = spec.residual;
+    const keyFn = port === 0 ? spec.leftKey : spec.rightKey;
+    const pending = this.pending;
     for (const r of rows) {
-      const key = keyOf(r, port === 0 ? spec.leftKey : spec.rightKey);
+      const key = keyOf(r, keyFn);
       if (key === null) continue;
       const ks = keyString(key);
       let s = this.keys.get(ks);
-      if (!s) this.keys.set(ks, (s = { left: [], right: [] }));
-      if (port === 0) {
-        for (const other of s.right) {
-          const row = [...r, ...other];
-          if (!spec.residual || spec.residual(row)) out.push(row);
-        }
-        s.left.push(r);
-        if (this.ttlMs > 0) this.arrivals(ks).left.push(now);
-      } else {
-        for (const other of s.left) {
-          const row = [...other, ...r];
-          if (!spec.residual || spec.residual(row)) out.push(row);
-        }
-        s.right.push(r);
-        if (this.ttlMs > 0) this.arrivals(ks).right.push(now);
+      if (!s) {
+        s = { left: { rows: [], arrived: [] }, right: { rows: [], arrived: [] } };
+        this.keys.set(ks, s);
       }
-      this.dirty.add(ks);
+      const others = port === 0 ? s.right.rows : s.left.rows;
+      for (let i = 0; i < others.length; i++) {
+        const other = others[i]!;
+        const row = port === 0 ? r.concat(other) : other.concat(r);
+        if (!residual || residual(row)) out.push(row);
+      }
+      const mine = port === 0 ? s.left : s.right;
+      mine.rows.push(r);
+      if (ttl) mine.arrived.push(now);
+      pending.push(port, ks, r, now);
     }
-  }
-
-  private arrivals(ks: string): { left: number[]; right: number[] } {
-    let a = this.arrived.get(ks);
-    if (!a) this.arrived.set(ks, (a = { left: [], right: [] }));
-    return a;
   }
 
   onWatermark(): void {}
 
   checkpoint(): void {
-    for (const ks of this.dirty) {
-      const s = this.keys.get(ks);
-      if (!s) this.ctx.state.delete(`k${ks}`);
-      else if (this.ttlMs > 0) {
-        const a = this.arrived.get(ks);
-        this.ctx.state.put(`k${ks}`, { ...s, tl: a?.left ?? [], tr: a?.right ?? [] });
-      } else this.ctx.state.put(`k${ks}`, s);
+    const state = this.ctx.state;
+    const name = (id: number) => `c${id.toString(36)}`;
+    for (const id of this.expiredChunks) {
+      const flat = this.chunks.get(id)!;
+      const live: unknown[] = [];
+      for (let i = 0; i < flat.length; i += 4)
+        if ((flat[i + 3] as number) > this.horizon) live.push(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]);
+      if (live.length === 0) {
+        state.delete(name(id));
+        this.chunks.delete(id);
+      } else {
+        state.put(name(id), live);
+        this.chunks.set(id, live);
+      }
     }
-    this.dirty.clear();
+    this.expiredChunks.clear();
+    if (this.ttlMs > 0 && this.pending.length > 0 && (this.pending[3] as number) <= this.horizon) {
+      // Rows that expired before their first checkpoint are not written at all.
+      const p = this.pending;
+      this.pending = [];
+      for (let i = 0; i < p.length; i += 4)
+        if ((p[i + 3] as number) > this.horizon) this.pending.push(p[i], p[i + 1], p[i + 2], p[i + 3]);
+    }
+    if (this.pending.length === 0) return;
+    const id = this.chunk++;
+    state.put(name(id), this.pending);
+    if (this.ttlMs > 0) this.chunks.set(id, this.pending);
+    this.pending = [];
+    state.put('~chunk', this.chunk);
   }
 }
 
