@@ -49,6 +49,9 @@ export interface LiveResult {
   readonly restartedAtMs?: number;
 }
 
+const NAP_MS = 0.25;
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+
 const line = (term: string, user: number, ip: string, ts: number) =>
   `{"term":"${term}","user_id":${user},"ip":"${ip}","ts":${ts}}\n`;
 
@@ -81,13 +84,9 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
   let exited!: Promise<number | null>;
 
   const start = () => {
-    const c = spawn(
-      process.execPath,
-      [...run.darq, 'run', LIVE_SQL, '--state', run.stateDir, '-q', ...run.flags],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const c = spawn(process.execPath, [...run.darq, 'run', LIVE_SQL, '--state', run.stateDir, ...run.flags], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let carry = '';
     c.stdout!.setEncoding('utf8');
     c.stdout!.on('data', (chunk: string) => {
@@ -135,7 +134,8 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
   const isReady = new Promise<void>((r) => (ready = r));
   child.stdin!.write(warmup);
   const up = await Promise.race([isReady.then(() => true), exited.then(() => false)]);
-  if (!up) throw new Error(`darq exited before reading its input:\n${stderr}`);
+  if (!up)
+    throw new Error(`darq exited before reading its input (stdin): ${stderr.trim() || '(no message)'}`);
   ready = undefined;
   const startupMs = performance.now() - s0;
 
@@ -204,9 +204,14 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
       }
       const next = () => {
         const delay = t0 + (cols.ts[idx]! - startMs) - performance.now();
-        // Node's timers are millisecond-coarse: sleep only when the next event is well ahead.
+        // Node's timers are millisecond-coarse: a timer only when the next event is well ahead; closer, a short
+        // blocking nap (so the producer does not spin a whole core of this 2-core machine) and then a turn of the
+        // event loop, which reads darq's output: arrival times are accurate to about NAP_MS.
         if (delay > 3) setTimeout(pump, delay - 2);
-        else setImmediate(pump);
+        else {
+          if (delay > 0.05) Atomics.wait(napCell, 0, 0, Math.min(delay, NAP_MS));
+          setImmediate(pump);
+        }
       };
       if (child.stdin!.writableLength > 32 << 20) child.stdin!.once('drain', next);
       else next();

@@ -262,7 +262,18 @@ for (const c of LIVE_CONFIGS) {
     log(`latency: ${c.name}: ${missing}`);
     continue;
   }
-  const r = await liveRun(c.flags, LIVE_RATE, liveSeconds);
+  let r: LiveResult;
+  try {
+    r = await liveRun(c.flags, LIVE_RATE, liveSeconds);
+  } catch (e) {
+    // A configuration darq accepts but cannot run yet (e.g. a live stdin source across worker processes).
+    const why = `failed: ${String((e as Error).message)
+      .replace(/\s+/g, ' ')
+      .slice(0, 300)}`;
+    live.push({ ...base, status: why });
+    log(`latency: ${c.name}: ${why}`);
+    continue;
+  }
   const s = summarize(r);
   const loadAvg = Number(os.loadavg()[0]!.toFixed(2));
   live.push({
