@@ -9,6 +9,7 @@ import {
   type Lsn,
   type ParticipantId,
   type StepStatus,
+  type Version,
 } from './types.ts';
 import type { Worker } from './worker.ts';
 
@@ -32,6 +33,12 @@ export interface OutEntry extends DarqMessage {
 }
 
 const INVALID_STEP = Symbol('invalid step');
+
+/**
+ * Told of each IN entry appended to a DARQ, synchronously once its step or enqueue is applied: its LSN, its
+ * body (the appender's bytes: copy before keeping them) and the version that holds it.
+ */
+export type AppendListener = (lsn: Lsn, body: Uint8Array, version: Version) => void;
 const SCAN_CHUNK = 256;
 
 /**
@@ -47,7 +54,7 @@ export class Darq {
   private readonly store: LogStore;
   private inc: Incarnation;
   private dropped = false;
-  private listeners: Array<(lsn: Lsn) => void> = [];
+  private listeners: Array<AppendListener> = [];
   private readonly dedup = new Map<string, number>();
   private readonly tableNs = new Map<string, string>();
   private readonly dedupNs: string;
@@ -103,7 +110,7 @@ export class Darq {
     const version = ctx.touch();
     const pid = this.pid;
     const lsnBefore = ctx.peekLsn();
-    let notify: Array<Darq | number> | undefined;
+    let notify: Array<Darq | number | Uint8Array> | undefined;
     let outs = false;
     try {
       store.atomically(() => {
@@ -131,7 +138,7 @@ export class Darq {
             outs = true;
           } else {
             store.append(lsn, target.pid, EntryKind.IN, null, a.body, version);
-            if (target.listeners.length > 0) (notify ??= []).push(target, lsn);
+            if (target.listeners.length > 0) (notify ??= []).push(target, lsn, a.body);
           }
         }
       });
@@ -141,7 +148,9 @@ export class Darq {
       throw err;
     }
     if (notify !== undefined) {
-      for (let i = 0; i < notify.length; i += 2) (notify[i] as Darq).emitAppend(notify[i + 1] as Lsn);
+      for (let i = 0; i < notify.length; i += 3) {
+        (notify[i] as Darq).emitAppend(notify[i + 1] as Lsn, notify[i + 2] as Uint8Array, version as Version);
+      }
     }
     if (outs) ctx.outAppended(this);
     return 'SUCCESS';
@@ -193,8 +202,9 @@ export class Darq {
     }
     this.dedup.set(producerId, seq);
     if (this.listeners.length > 0) {
-      const end = ctx.peekLsn();
-      for (let lsn = lsnBefore; lsn < end; lsn++) this.emitAppend(lsn as Lsn);
+      for (let i = 0; i < bodies.length; i++) {
+        this.emitAppend((lsnBefore + i) as Lsn, bodies[i] as Uint8Array, version as Version);
+      }
     }
     return true;
   }
@@ -253,8 +263,11 @@ export class Darq {
     return this.store.acknowledge(this.pid, lsn, version);
   }
 
-  /** Calls `listener(lsn)` synchronously after each IN entry appended to this DARQ; returns unsubscribe. */
-  onAppend(listener: (lsn: Lsn) => void): () => void {
+  /**
+   * Calls `listener(lsn, body, version)` synchronously after each IN entry appended to this DARQ (by an
+   * enqueue or a step, once it is applied); returns unsubscribe.
+   */
+  onAppend(listener: AppendListener): () => void {
     this.listeners = [...this.listeners, listener];
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
@@ -273,11 +286,11 @@ export class Darq {
     return this.dropped;
   }
 
-  private emitAppend(lsn: Lsn): void {
+  private emitAppend(lsn: Lsn, body: Uint8Array, version: Version): void {
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
       try {
-        (ls[i] as (lsn: Lsn) => void)(lsn);
+        (ls[i] as AppendListener)(lsn, body, version);
       } catch (err) {
         // A listener's failure must not undo or hide a step that already happened; surface it separately.
         queueMicrotask(() => {

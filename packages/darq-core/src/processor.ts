@@ -1,7 +1,14 @@
 import type { Subscription } from 'rxjs';
 import type { Darq } from './darq.ts';
 import type { StepRequest } from './step.ts';
-import type { DarqMessage, Incarnation, Lsn, StepStatus } from './types.ts';
+import {
+  type DarqMessage,
+  EntryKind,
+  type Incarnation,
+  type Lsn,
+  type StepStatus,
+  type Version,
+} from './types.ts';
 
 /** What a processor may do: issue steps under its incarnation. */
 export interface ProcessorCapabilities {
@@ -25,6 +32,9 @@ export interface ProcessorClientOptions {
 }
 
 const READ_BATCH = 256;
+/** Past this many entries or bytes waiting in the in-memory tail, drop it and read them back from the log. */
+const TAIL_LIMIT = 1024;
+const TAIL_BYTES = 8 << 20;
 
 /**
  * Runs a {@link DarqProcessor} next to its DARQ in the same process. `start()` registers a new incarnation
@@ -50,6 +60,13 @@ export class ColocatedProcessorClient {
   private unsubscribe: (() => void) | undefined;
   private rollbackSub: Subscription | undefined;
   private restarts = 0;
+  /**
+   * Set when a read of the log found nothing beyond the entries it returned: every IN entry appended since
+   * was seen by the append listener and sits in `tail`, so delivery can skip the log query (the live path).
+   */
+  private caughtUp = false;
+  private tail: DarqMessage[] = [];
+  private tailBytes = 0;
 
   constructor(darq: Darq, processor: DarqProcessor, options: ProcessorClientOptions = {}) {
     this.darq = darq;
@@ -74,7 +91,7 @@ export class ColocatedProcessorClient {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.darq.onAppend(() => this.schedule());
+    this.unsubscribe = this.darq.onAppend((lsn, body, version) => this.appended(lsn, body, version));
     this.rollbackSub = this.darq.worker.rolledBack$.subscribe(() => {
       this.needsRestart = true;
       this.schedule();
@@ -84,6 +101,7 @@ export class ColocatedProcessorClient {
 
   stop(): void {
     this.running = false;
+    this.dropTail();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.rollbackSub?.unsubscribe();
@@ -102,10 +120,21 @@ export class ColocatedProcessorClient {
           this.restart();
           return;
         }
-        const batch = this.darq.pendingInputs(this.cursor, READ_BATCH);
-        if (batch.length === 0) return;
+        let batch: DarqMessage[];
+        if (this.caughtUp) {
+          batch = this.tail;
+          if (batch.length === 0) return;
+          this.tail = [];
+          this.tailBytes = 0;
+        } else {
+          batch = this.darq.pendingInputs(this.cursor, READ_BATCH);
+          // Nothing in the log beyond this batch: whatever is appended from now on reaches the tail.
+          if (batch.length < READ_BATCH) this.caughtUp = true;
+          if (batch.length === 0) return;
+        }
         for (let i = 0; i < batch.length && this.running; i++) {
           const m = batch[i] as DarqMessage;
+          if (m.lsn <= this.cursor) continue;
           this.cursor = m.lsn;
           if (this.processor.process(m) === false) {
             this.stop();
@@ -120,6 +149,10 @@ export class ColocatedProcessorClient {
           return;
         }
       }
+    } catch (err) {
+      // The rest of a batch taken from the tail would be lost: read it back from the log next time.
+      this.dropTail();
+      throw err;
     } finally {
       this.draining = false;
     }
@@ -134,6 +167,7 @@ export class ColocatedProcessorClient {
     }
     this.needsRestart = false;
     this.cursor = 0 as Lsn;
+    this.dropTail();
     const inc = this.darq.registerProcessor();
     this.inc = inc;
     this.restarts++;
@@ -154,6 +188,27 @@ export class ColocatedProcessorClient {
       }
     }
     this.drain();
+  }
+
+  private appended(lsn: Lsn, body: Uint8Array, version: Version): void {
+    if (this.caughtUp) {
+      if (this.tail.length >= TAIL_LIMIT || this.tailBytes > TAIL_BYTES) {
+        // A backlog: leave it in the log and read it back in batches.
+        this.dropTail();
+      } else {
+        // The same shape as a log read, with its own copy of the bytes (the appender may reuse its buffer).
+        const entry = { lsn, kind: EntryKind.IN, dest: null, body: Buffer.from(body), version };
+        this.tail.push(entry as DarqMessage);
+        this.tailBytes += body.length;
+      }
+    }
+    this.schedule();
+  }
+
+  private dropTail(): void {
+    this.caughtUp = false;
+    this.tail = [];
+    this.tailBytes = 0;
   }
 
   private schedule(): void {
