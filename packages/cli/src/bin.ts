@@ -70,9 +70,16 @@ program
       .default('process'),
   )
   .option('--parallelism <n>', 'participants per stateful stage, hash-partitioned by key', '1')
-  .option('--workers <n>', 'worker processes (one SQLite file each); only 1 for now', '1')
-  .option('--cluster <file>', 'cluster file naming workers and the finder (not available yet)')
-  .option('--tentative <path>', 'also write rows at once, with retraction markers (not available yet)')
+  .option(
+    '--workers <n>',
+    'worker processes (one SQLite file each) plus a finder process; stages are spread over them',
+    '1',
+  )
+  .option('--cluster <file>', 'cluster file placing workers and the finder on hosts (docs/cluster.md)')
+  .option('--tentative <path>', 'also write rows at once, with retraction markers (multi-worker runs)')
+  .addOption(new Option('--chaos <min:max[:seed]>', 'kill a random process every min..max ms').hideHelp())
+  .addOption(new Option('--chaos-kills <n>', 'stop killing after n kills').hideHelp())
+  .addOption(new Option('--chaos-report <path>', 'write kills and recovery times here').hideHelp())
   .option(
     '--max-bad-records <n>',
     'stop with exit code 3 once more input records than this could not be read (default: unlimited)',
@@ -113,6 +120,25 @@ ${EXIT_CODES}`,
   .action(async (file: string, flags) => {
     const { runCommand } = await import('./commands/run.ts');
     await runCommand(file, flags, io);
+  });
+
+program
+  .command('__worker', { hidden: true })
+  .argument('<file.sql>')
+  .requiredOption('--cluster-spec <file>')
+  .requiredOption('--worker-id <id>')
+  .action(async (file: string, flags: { clusterSpec: string; workerId: string }) => {
+    const { workerCommand } = await import('./commands/cluster.ts');
+    await workerCommand(file, flags.clusterSpec, flags.workerId, io);
+  });
+
+program
+  .command('__finder', { hidden: true })
+  .requiredOption('--cluster-spec <file>')
+  .requiredOption('--state <dir>')
+  .action(async (flags: { clusterSpec: string; state: string }) => {
+    const { finderCommand } = await import('./commands/cluster.ts');
+    await finderCommand(flags.clusterSpec, flags.state);
   });
 
 program

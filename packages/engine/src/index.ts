@@ -22,3 +22,5 @@ export {
 export type { JobGraph, StageSpec } from './physical/graph.ts';
 export { END_WATERMARK, type Row } from './runtime/batch.ts';
 export { type Progress, SimulatedCrash } from './runtime/scheduler.ts';
+export { type ClusterSpec, type Endpoint, placeParticipants, readClusterSpec } from './cluster/spec.ts';
+export { type ClusterWorkerOptions, runClusterWorker, type WorkerEvent } from './cluster/worker.ts';

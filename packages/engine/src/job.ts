@@ -191,12 +191,7 @@ export class Job {
     } catch (e) {
       throw new StateError('STATE_DIR', `cannot create state dir ${stateDir}: ${(e as Error).message}`);
     }
-    const runtimeOptions: RuntimeOptions = {
-      ...DEFAULT_RUNTIME_OPTIONS,
-      ...Object.fromEntries(
-        Object.entries(opts).filter(([k, v]) => k in DEFAULT_RUNTIME_OPTIONS && v !== undefined),
-      ),
-    } as RuntimeOptions;
+    const runtimeOptions = this.runtimeOptions();
     const worker = Worker.open({
       path: path.join(stateDir, 'worker-0.sqlite'),
       workerId: 'w0',
@@ -206,30 +201,10 @@ export class Job {
     });
     let crashed = false;
     try {
-      const previous = worker.getMeta('plan');
-      if (previous !== undefined && previous !== this.fingerprint) {
-        throw new StateError(
-          'PLAN_CHANGED',
-          `state dir ${stateDir} belongs to a different query or parallelism (plan ${previous}, this one ${this.fingerprint}). Use a fresh --state dir, or run the original query to finish it.`,
-        );
-      }
-      const resumed = previous !== undefined;
-      if (!resumed) {
-        worker.setMeta('plan', this.fingerprint);
-        worker.commit();
-      }
-      const deadLetterPath = opts.deadLetterPath ?? path.join(stateDir, 'dead-letters.jsonl');
+      const resumed = this.claimState(worker, stateDir);
+      const deadLetterPath = this.deadLetterPath(stateDir);
       const rt = new RuntimeContext(worker, runtimeOptions);
-      const cctx: ConnectorContext = {
-        baseDir: opts.baseDir ?? process.cwd(),
-        inputs: opts.inputs,
-        outputs: opts.outputs,
-        arrays: opts.arrays,
-        callbacks: opts.callbacks,
-        persistence: runtimeOptions.persistence,
-        stdout: opts.stdout ?? ((t) => process.stdout.write(t)),
-        stateDir,
-      };
+      const cctx = this.connectorContext(stateDir, runtimeOptions);
       const { sources, others } = this.instantiate(rt, cctx, deadLetterPath);
       const scheduler = new Scheduler(rt, sources, others);
       scheduler.open();
@@ -271,10 +246,61 @@ export class Job {
     }
   }
 
-  private instantiate(
+  /** The runtime options: the job's, over the defaults. */
+  runtimeOptions(): RuntimeOptions {
+    return {
+      ...DEFAULT_RUNTIME_OPTIONS,
+      ...Object.fromEntries(
+        Object.entries(this.options).filter(([k, v]) => k in DEFAULT_RUNTIME_OPTIONS && v !== undefined),
+      ),
+    } as RuntimeOptions;
+  }
+
+  deadLetterPath(stateDir: string): string {
+    return this.options.deadLetterPath ?? path.join(stateDir, 'dead-letters.jsonl');
+  }
+
+  connectorContext(stateDir: string, runtimeOptions: RuntimeOptions): ConnectorContext {
+    const opts = this.options;
+    return {
+      baseDir: opts.baseDir ?? process.cwd(),
+      inputs: opts.inputs,
+      outputs: opts.outputs,
+      arrays: opts.arrays,
+      callbacks: opts.callbacks,
+      persistence: runtimeOptions.persistence,
+      stdout: opts.stdout ?? ((t) => process.stdout.write(t)),
+      stateDir,
+    };
+  }
+
+  /**
+   * Ties a worker file to this plan: refuses a file written by another query or parallelism; returns whether
+   * the file holds an earlier run (a resume).
+   */
+  claimState(worker: Worker, stateDir: string): boolean {
+    const previous = worker.getMeta('plan');
+    if (previous !== undefined && previous !== this.fingerprint) {
+      throw new StateError(
+        'PLAN_CHANGED',
+        `state dir ${stateDir} belongs to a different query or parallelism (plan ${previous}, this one ${this.fingerprint}). Use a fresh --state dir, or run the original query to finish it.`,
+      );
+    }
+    if (previous !== undefined) return true;
+    worker.setMeta('plan', this.fingerprint);
+    worker.commit();
+    return false;
+  }
+
+  /**
+   * Creates the participants of the graph on `rt`'s worker — all of them, or those `placed` here when the
+   * job runs on several workers (the others are reached through the worker's outbox).
+   */
+  instantiate(
     rt: RuntimeContext,
     cctx: ConnectorContext,
     deadLetterPath: string,
+    placed: (participant: string) => boolean = () => true,
   ): { sources: SourceParticipant[]; others: OperatorParticipant[] } {
     const stages = this.graph.stages;
     const byId = new Map(stages.map((s) => [s.id, s]));
@@ -303,7 +329,7 @@ export class Job {
     const others: OperatorParticipant[] = [];
     for (const s of stages) {
       const ops = () => s.operators.map((o) => o.create(cctx));
-      const ids = participantIds(s);
+      const ids = participantIds(s).filter(placed);
       if (s.kind === 'source') {
         const def = s.source!.def;
         const shape = sourceShape(

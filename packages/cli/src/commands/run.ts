@@ -45,7 +45,7 @@ function pairs(list: string[], flag: string): Record<string, string> {
   return out;
 }
 
-function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
+export function intFlag(v: string | undefined, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min)
@@ -59,13 +59,6 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   if (persistence !== 'process' && persistence !== 'machine') {
     throw new CliError(EXIT_USAGE, `--persistence expects 'process' or 'machine', got '${persistence}'`);
   }
-  if (flags.tentative !== undefined)
-    throw new CliError(
-      EXIT_USAGE,
-      '--tentative is not available yet: the engine has no tentative output stream; sinks write committed rows only',
-    );
-  if (flags.cluster !== undefined)
-    throw new CliError(EXIT_USAGE, '--cluster is not available yet (multi-worker runs); run on one worker');
   const format = rowFormat(flags.format, io);
   const metricsPort = intFlag(flags.metricsPort, '--metrics-port', 1);
   if (metricsPort !== undefined && metricsPort > 65535)
@@ -74,22 +67,23 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       `--metrics-port expects a port number 1..65535, got '${flags.metricsPort}'`,
     );
   const workers = intFlag(flags.workers, '--workers', 1) ?? 1;
-  if (workers > 1) {
+  if (workers > 64) throw new CliError(EXIT_USAGE, `--workers expects at most 64, got ${workers}`);
+  if (flags.tentative !== undefined && workers === 1 && flags.cluster === undefined)
     throw new CliError(
       EXIT_USAGE,
-      '--workers > 1 (multi-process runs) is not available yet; run with one worker',
+      '--tentative needs a speculative multi-worker run (--workers N with N > 1, or --cluster FILE): on one worker every version commits as it closes, so there is nothing tentative to show',
     );
-  }
   // Flags are checked before the SQL: a usage error costs nothing and touches nothing.
-  const parallelism = intFlag(flags.parallelism, '--parallelism', 1) ?? 1;
-  const inputs = pairs(flags.input, '--input');
-  const outputs = pairs(flags.output, '--output');
-  const checkpointIntervalMs = intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
+  intFlag(flags.parallelism, '--parallelism', 1);
+  pairs(flags.input, '--input');
+  pairs(flags.output, '--output');
+  intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
   const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
-  // The parser and the engine are loaded once the flags are known to be good: a usage error costs nothing.
-  const { compileFile } = await import('./compile.ts');
-  const { EngineError, Job } = await import('@darq/engine');
-  const program = compileFile(file, io.stderr);
+  if (workers > 1 || flags.cluster !== undefined) {
+    const { runCluster } = await import('./cluster.ts');
+    return runCluster(file, flags, io, workers);
+  }
+  const { EngineError } = await import('@darq/engine');
   const temporaryState = flags.state === undefined;
   const stateDir = flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-'));
   const showProgress = io.isTty && !flags.quiet;
@@ -101,27 +95,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     io.stdout(text);
     io.stderr(statusLine);
   });
-  let job: Job;
-  try {
-    job = await Job.create(program, {
-      stateDir,
-      baseDir: path.dirname(path.resolve(file)),
-      parallelism,
-      inputs,
-      outputs,
-      speculative: flags.speculative,
-      persistence,
-      ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
-      ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
-      ...(flags.onUdfError ? { onUdfError: flags.onUdfError as 'fail' | 'skip' | 'null' } : {}),
-      ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
-      stdout: (text) => printer.write(text),
-    });
-  } catch (e) {
-    if (e instanceof EngineError && e.domain === 'user')
-      throw new CliError(EXIT_USAGE, `${file}: ${e.message}`);
-    throw e;
-  }
+  const job = await buildJob(file, flags, io, stateDir, (text) => printer.write(text));
   if (flags.verbose) io.stderr(`${job.explainStages()}\n`);
   const metrics =
     metricsPort === undefined
@@ -173,6 +147,49 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     );
   }
   return summary;
+}
+
+/**
+ * Compiles the script and plans the job with the run flags (shared by single-process runs and every process
+ * of a cluster run, so they plan the same graph). A query or plan error is a usage error (exit 2).
+ */
+export async function buildJob(
+  file: string,
+  flags: RunFlags,
+  io: Io,
+  stateDir: string,
+  stdout: (text: string) => void,
+): Promise<Job> {
+  const persistence = (flags.persistence ?? 'process') as 'process' | 'machine';
+  const parallelism = intFlag(flags.parallelism, '--parallelism', 1) ?? 1;
+  const inputs = pairs(flags.input, '--input');
+  const outputs = pairs(flags.output, '--output');
+  const checkpointIntervalMs = intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
+  const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
+  // The parser and the engine are loaded once the flags are known to be good: a usage error costs nothing.
+  const { compileFile } = await import('./compile.ts');
+  const { EngineError, Job } = await import('@darq/engine');
+  const program = compileFile(file, io.stderr);
+  try {
+    return await Job.create(program, {
+      stateDir,
+      baseDir: path.dirname(path.resolve(file)),
+      parallelism,
+      inputs,
+      outputs,
+      speculative: flags.speculative,
+      persistence,
+      ...(checkpointIntervalMs !== undefined ? { checkpointIntervalMs } : {}),
+      ...(maxBad !== undefined ? { maxBadRecords: maxBad } : {}),
+      ...(flags.onUdfError ? { onUdfError: flags.onUdfError as 'fail' | 'skip' | 'null' } : {}),
+      ...(flags.deadLetter ? { deadLetterPath: path.resolve(flags.deadLetter) } : {}),
+      stdout,
+    });
+  } catch (e) {
+    if (e instanceof EngineError && e.domain === 'user')
+      throw new CliError(EXIT_USAGE, `${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 function rowFormat(v: string | undefined, io: Io): RowFormat {

@@ -35,6 +35,8 @@ interface DurableState {
   readonly version: 1;
   worldLine: number;
   members: string[];
+  /** Members that finished: everything they did is committed; they never take part again. */
+  done?: string[];
 }
 
 interface Round {
@@ -73,6 +75,7 @@ export class Finder {
     for (const m of opts.members ?? []) if (!this.state.members.includes(m)) this.state.members.push(m);
     this.save();
     for (const m of this.state.members) this.graph.member(m);
+    for (const m of this.state.done ?? []) this.phases.set(m, 'done');
     server.on('connection', (socket) => {
       if (this.closed) return void socket.destroy();
       acceptChannel(socket, this.secret, 'finder', {
@@ -220,6 +223,10 @@ export class Finder {
         return;
       case 'done':
         this.phases.set(id, 'done');
+        if (!(this.state.done ?? []).includes(id)) {
+          this.state.done = [...(this.state.done ?? []), id];
+          this.save();
+        }
         if (this.round !== undefined) {
           this.round.answered.add(id);
           this.maybeFinishRound();
@@ -260,7 +267,7 @@ export class Finder {
   private maybeFinishRound(): void {
     const r = this.round;
     if (r === undefined) return;
-    for (const m of this.state.members) if (!r.answered.has(m)) return;
+    for (const m of this.state.members) if (!r.answered.has(m) && this.phases.get(m) !== 'done') return;
     const targets = this.graph.recover(r.failed);
     this.state.worldLine += 1;
     this.save();

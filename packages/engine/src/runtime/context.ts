@@ -12,6 +12,8 @@ export interface RuntimeOptions {
   readonly entriesPerRun: number;
   /** Sources pause while this many entries wait unconsumed anywhere downstream (backpressure). */
   readonly maxBacklog: number;
+  /** Sources also pause while this many entries sent to other workers wait for their acknowledgement. */
+  readonly maxRemoteBacklog?: number;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
@@ -42,11 +44,80 @@ export class RuntimeContext {
   private readonly lastAppended = new Map<Darq, number>();
   private readonly committedTail = new Map<Darq, number>();
   private readonly watched = new Set<Darq>();
+  /** Tails of every watched DARQ at each commit whose version the cut does not cover yet. */
+  private readonly uncut: Array<{ version: number; tails: Map<Darq, number> }> = [];
+  private remoteBacklog = 0;
+  private readonly unsubs: Array<() => void> = [];
 
   constructor(
     readonly worker: Worker,
     readonly options: RuntimeOptions,
-  ) {}
+    /** Whether a participant lives on another worker (its entries travel through the transport). */
+    readonly isRemote: (participant: string) => boolean = () => false,
+  ) {
+    if (worker.undo) {
+      // With speculation across workers, entries become readable for sinks only once the cut covers them.
+      this.cutSub = worker.committed$.subscribe((cut) => {
+        this.applyCut(cut);
+        this.wake();
+      });
+      // Whoever commits (the scheduler, the commit-ordering rule, a freeze), remember what the version holds.
+      this.unsubs.push(
+        worker.onBeforeCommit(() => {
+          this.uncut.push({ version: worker.version, tails: new Map(this.lastAppended) });
+        }),
+      );
+    }
+  }
+
+  private cutSub: { unsubscribe(): void } | undefined;
+  private waiter: (() => void) | undefined;
+
+  /** Waits up to `ms`, or until new input arrives or the cut moves. */
+  idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve();
+      }, ms);
+      this.waiter = () => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Ends a pending `idle` early. */
+  wake(): void {
+    this.waiter?.();
+  }
+
+  /** Stops listening to the worker (the participants are being rebuilt). */
+  dispose(): void {
+    this.cutSub?.unsubscribe();
+    for (const u of this.unsubs) u();
+    this.wake();
+  }
+
+  /** Entries already waiting in the outbox when the participants were (re)built. */
+  set initialRemoteBacklog(n: number) {
+    this.remoteBacklog = n;
+  }
+
+  /** The transport removed `n` entries from the outbox (their receivers made them durable). */
+  remoteAcked(n: number): void {
+    this.remoteBacklog = Math.max(0, this.remoteBacklog - n);
+  }
+
+  private applyCut(cut: number): void {
+    let n = 0;
+    while (n < this.uncut.length && (this.uncut[n]!.version as number) <= cut) {
+      for (const [darq, lsn] of this.uncut[n]!.tails) this.committedTail.set(darq, lsn);
+      n++;
+    }
+    if (n > 0) this.uncut.splice(0, n);
+  }
 
   /** Starts tracking a DARQ's appends (for non-speculative reads); entries already there are committed. */
   watch(darq: Darq): void {
@@ -57,14 +128,20 @@ export class RuntimeContext {
     this.lastAppended.set(darq, tail);
     this.committedTail.set(darq, tail);
     this.backlog += pending.length;
-    darq.onAppend((lsn) => {
+    const unsub = darq.onAppend((lsn) => {
       this.lastAppended.set(darq, lsn as number);
+      this.wake();
     });
+    this.unsubs.push(unsub);
   }
 
-  /** Called after each version commit: everything appended so far is now durable. */
-  onCommitted(): void {
-    for (const [darq, lsn] of this.lastAppended) this.committedTail.set(darq, lsn);
+  /** Called after each version commit: everything appended so far is durable, and readable once cut. */
+  onCommitted(version: number = this.worker.persisted): void {
+    if (!this.worker.undo || version <= this.worker.cut) {
+      for (const [darq, lsn] of this.lastAppended) this.committedTail.set(darq, lsn);
+      return;
+    }
+    this.applyCut(this.worker.cut);
   }
 
   /** The unconsumed IN entries after `afterLsn` that a step may read now. */
@@ -89,8 +166,9 @@ export class RuntimeContext {
     return n === msgs.length ? msgs : msgs.slice(0, n);
   }
 
-  noteSent(_target: string, _rows: number): void {
-    this.backlog++;
+  noteSent(target: string, _rows: number): void {
+    if (this.isRemote(target)) this.remoteBacklog++;
+    else this.backlog++;
   }
 
   noteConsumed(_participant: string, _rows: number): void {
@@ -99,5 +177,12 @@ export class RuntimeContext {
 
   get pendingEntries(): number {
     return this.backlog;
+  }
+
+  /** Whether sources should wait for downstream (local backlog or unacknowledged remote entries). */
+  get saturated(): boolean {
+    return (
+      this.backlog >= this.options.maxBacklog || this.remoteBacklog >= (this.options.maxRemoteBacklog ?? 256)
+    );
   }
 }

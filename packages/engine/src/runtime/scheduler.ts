@@ -30,6 +30,10 @@ export interface SchedulerHooks {
    * uncommitted work — the caller then abandons the worker as a killed process would leave it.
    */
   readonly crashAfterVersions?: number;
+  /** While true, no participant steps (a DPR recovery round froze this worker). */
+  readonly paused?: () => boolean;
+  /** When true, leave the loop at once without committing (the worker is about to roll back). */
+  readonly interrupted?: () => boolean;
 }
 
 /** Thrown by the scheduler when `crashAfterVersions` is reached. */
@@ -39,8 +43,6 @@ export class SimulatedCrash extends Error {
     this.name = 'SimulatedCrash';
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Drives all participants of one worker in one thread: participants run in topological order, sources last
@@ -79,11 +81,16 @@ export class Scheduler {
   commit(): void {
     for (const p of this.all) p.checkpoint();
     for (const p of this.others) p.beforeCommit();
-    this.rt.worker.commit();
-    this.rt.onCommitted();
+    const v = this.rt.worker.commit();
+    this.rt.onCommitted(v);
     this.rt.counters.versions++;
     this.dirty = false;
     this.lastCommit = performance.now();
+  }
+
+  /** Commits the open version if participants changed anything since the last commit. */
+  commitIfDirty(): void {
+    if (this.dirty) this.commit();
   }
 
   get done(): boolean {
@@ -98,6 +105,11 @@ export class Scheduler {
     const progressEvery = hooks.progressEveryMs ?? 250;
     this.lastCommit = started;
     for (;;) {
+      if (hooks.interrupted?.()) return;
+      if (hooks.paused?.()) {
+        await this.rt.idle(1);
+        continue;
+      }
       let progressed = false;
       if (this.timed.length > 0) {
         const now = Date.now();
@@ -105,7 +117,9 @@ export class Scheduler {
       }
       for (const p of this.others) if (p.run()) progressed = true;
       if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
-      if (progressed) this.dirty = true;
+      // Input taken in from other workers (or their acknowledgements) must be committed too, or sinks
+      // downstream of it would wait for a cut that never comes.
+      if (progressed || this.rt.worker.hasOpenChanges) this.dirty = true;
       if (
         hooks.crashAfterVersions !== undefined &&
         this.dirty &&
@@ -134,7 +148,7 @@ export class Scheduler {
         hooks.onProgress(this.progress(now - started));
       }
       if (!progressed) {
-        await sleep(2); // waiting for a live source
+        await this.rt.idle(2); // waiting for input: a live source, another worker, the cut
         lastYield = performance.now();
       } else if (now - lastYield > 20) {
         await yieldToEventLoop();

@@ -113,7 +113,7 @@ export class SourceParticipant extends Participant {
   }
 
   run(): boolean {
-    if (this.ended || this.rt.pendingEntries >= this.rt.options.maxBacklog) return false;
+    if (this.ended || this.rt.saturated) return false;
     const read = this.reader.next(this.rt.options.batchSize);
     if (read.kind === 'wait') {
       const timeout = this.shape.idleTimeoutMs;

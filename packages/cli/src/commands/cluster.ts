@@ -1,0 +1,337 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ClusterSpec, RunSummary, WorkerEvent } from '@darq/engine';
+import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
+import { summaryLine } from '../render/summary.ts';
+import { buildJob, type Io, intFlag, type RunFlags } from './run.ts';
+
+/** Hidden flags of the coordinator, for the chaos harness and benchmarks. */
+export interface ChaosFlags {
+  /** "MIN:MAX[:SEED]": SIGKILL a random process (a worker or the finder) every MIN..MAX ms. */
+  chaos?: string;
+  /** Stop killing after this many kills. */
+  chaosKills?: string;
+  /** Write what happened (kills, recovery times) as JSON here. */
+  chaosReport?: string;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', os.hostname()]);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The cluster of a `--workers N` run: kept in the state dir so a resumed run finds the same workers. */
+async function localSpec(stateDir: string, workers: number): Promise<ClusterSpec> {
+  const file = path.join(stateDir, 'cluster.json');
+  let secret = randomBytes(32).toString('hex');
+  if (fs.existsSync(file)) {
+    const old = JSON.parse(fs.readFileSync(file, 'utf8')) as ClusterSpec;
+    if (old.workers.length !== workers) {
+      throw new CliError(
+        EXIT_USAGE,
+        `state dir ${stateDir} holds a run on ${old.workers.length} workers; resume it with --workers ${old.workers.length}, or use a fresh --state dir`,
+      );
+    }
+    secret = old.secret;
+  }
+  const spec: ClusterSpec = {
+    secret,
+    finder: { host: '127.0.0.1', port: await freePort() },
+    workers: await Promise.all(
+      Array.from({ length: workers }, async (_, i) => ({
+        id: `w${i}`,
+        host: '127.0.0.1',
+        port: await freePort(),
+      })),
+    ),
+  };
+  fs.writeFileSync(file, JSON.stringify(spec, null, 2), { mode: 0o600 });
+  return spec;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+interface Kill {
+  target: string;
+  at: number;
+  worldLineBefore: number;
+  recoveredMs?: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * `darq run q.sql --workers N` (or `--cluster FILE`): plans the query once to check it, then supervises one
+ * process per worker and one for the finder, restarting any that dies, until every worker has finished and
+ * its output is committed.
+ */
+export async function runCluster(
+  file: string,
+  flags: RunFlags & ChaosFlags,
+  io: Io,
+  workers: number,
+): Promise<RunSummary> {
+  const temporaryState = flags.state === undefined;
+  const stateDir = path.resolve(flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-')));
+  fs.mkdirSync(stateDir, { recursive: true });
+  // Plan here first: a bad query or flag fails before any process starts (and the output is discarded).
+  const job = await buildJob(file, flags, io, stateDir, () => {});
+  if (flags.verbose) io.stderr(`${job.explainStages()}\n`);
+  let spec: ClusterSpec;
+  let specFile: string;
+  if (flags.cluster !== undefined) {
+    const { readClusterSpec } = await import('@darq/engine');
+    specFile = path.resolve(flags.cluster);
+    try {
+      spec = readClusterSpec(specFile);
+    } catch (e) {
+      throw new CliError(EXIT_USAGE, (e as Error).message);
+    }
+  } else {
+    spec = await localSpec(stateDir, workers);
+    specFile = path.join(stateDir, 'cluster.json');
+  }
+  const resumed = fs.existsSync(path.join(stateDir, 'finder.json'));
+  const runFinder = LOCAL_HOSTS.has(spec.finder.host);
+  const localWorkers = spec.workers.filter((w) => LOCAL_HOSTS.has(w.host)).map((w) => w.id);
+  const bin = process.argv[1] as string;
+  const childFlags = JSON.stringify({ ...flags, state: stateDir, chaos: undefined, chaosReport: undefined });
+  const started = now();
+  const children = new Map<string, ChildProcess>();
+  const finished = new Set<string>();
+  const counters = new Map<
+    string,
+    { eventsIn: number; rowsOut: number; badRecords: number; lateRows: number; versions: number }
+  >();
+  const failures = new Map<string, number>();
+  const kills: Kill[] = [];
+  let worldLine = 0;
+  let stopping = false;
+  let fatal: string | undefined;
+  let resolveDone: () => void = () => {};
+  const allDone = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+
+  const debug = process.env.DARQ_CLUSTER_DEBUG !== undefined;
+  const onEvent = (e: WorkerEvent) => {
+    if (debug) io.stderr(`[cluster] ${JSON.stringify(e)}\n`);
+    if (e.type === 'recovered' && e.worldLine > worldLine) worldLine = e.worldLine;
+    if (e.type === 'progress' || e.type === 'done') counters.set(e.worker, e.counters);
+    if (e.type === 'committed') {
+      for (const k of kills) {
+        if (k.recoveredMs === undefined && e.worldLine > k.worldLineBefore && e.at > k.at)
+          k.recoveredMs = e.at - k.at;
+      }
+    }
+  };
+
+  const start = (name: string) => {
+    const args =
+      name === 'finder'
+        ? [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
+        : [bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, DARQ_RUN_FLAGS: childFlags },
+    });
+    children.set(name, child);
+    child.on('message', (m) => onEvent(m as WorkerEvent));
+    child.on('exit', (code, signal) => {
+      if (children.get(name) === child) children.delete(name);
+      if (name !== 'finder' && code === 0) {
+        finished.add(name);
+        if (localWorkers.every((w) => finished.has(w))) resolveDone();
+        return;
+      }
+      if (stopping) return;
+      if (code === 2) {
+        fatal = `${name} refused to start (exit 2); see the message above`;
+        resolveDone();
+        return;
+      }
+      if (signal === null) {
+        // A crash that is not a kill: retry a few times, then give up (a bug, or a UDF that always throws).
+        const n = (failures.get(name) ?? 0) + 1;
+        failures.set(name, n);
+        if (n > 5) {
+          fatal = `${name} failed ${n} times (last exit code ${code}); see the messages above`;
+          resolveDone();
+          return;
+        }
+      }
+      start(name);
+    });
+  };
+
+  if (runFinder) start('finder');
+  for (const w of localWorkers) start(w);
+
+  // Chaos: kill a random live process now and then (the finder included); the supervisor restarts it.
+  let chaosTimer: NodeJS.Timeout | undefined;
+  if (flags.chaos !== undefined) {
+    const [min, max, seed] = flags.chaos.split(':').map(Number) as [number, number, number?];
+    if (!(min > 0 && max >= min))
+      throw new CliError(EXIT_USAGE, `--chaos expects MIN:MAX[:SEED] in ms, got '${flags.chaos}'`);
+    const maxKills = intFlag(flags.chaosKills, '--chaos-kills', 1) ?? Number.POSITIVE_INFINITY;
+    const random = rng(seed ?? 1);
+    const schedule = () => {
+      chaosTimer = setTimeout(
+        () => {
+          if (stopping || kills.length >= maxKills) return;
+          const live = [...children.keys()].filter((n) => !finished.has(n));
+          if (live.length > 0) {
+            const target = live[Math.floor(random() * live.length)] as string;
+            const child = children.get(target);
+            if (child?.pid !== undefined) {
+              kills.push({ target, at: now(), worldLineBefore: worldLine });
+              child.kill('SIGKILL');
+            }
+          }
+          schedule();
+        },
+        min + random() * (max - min),
+      );
+    };
+    schedule();
+  }
+
+  const onSigint = () => {
+    stopping = true;
+    for (const c of children.values()) c.kill('SIGTERM');
+    fatal = 'interrupted';
+    resolveDone();
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  await allDone;
+  stopping = true;
+  if (chaosTimer !== undefined) clearTimeout(chaosTimer);
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  const exits = [...children.values()].map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of children.values()) c.kill('SIGTERM');
+  await Promise.all(exits);
+  const elapsedMs = now() - started;
+  if (flags.chaosReport !== undefined) {
+    const rec = kills
+      .map((k) => k.recoveredMs)
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b);
+    const pct = (p: number) => rec[Math.min(rec.length - 1, Math.floor(p * rec.length))];
+    fs.writeFileSync(
+      flags.chaosReport,
+      `${JSON.stringify(
+        {
+          kills: kills.length,
+          workerKills: kills.filter((k) => k.target !== 'finder').length,
+          finderKills: kills.filter((k) => k.target === 'finder').length,
+          recoveryMs: { p50: pct(0.5), p99: pct(0.99), max: rec[rec.length - 1], measured: rec.length },
+          elapsedMs,
+          worldLine,
+          killLog: kills,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+  if (fatal !== undefined)
+    throw new CliError(fatal === 'interrupted' ? EXIT_RUNTIME : EXIT_RUNTIME, `darq: ${fatal}`);
+  let eventsIn = 0;
+  let rowsOut = 0;
+  let badRecords = 0;
+  let lateRows = 0;
+  let versions = 0;
+  for (const c of counters.values()) {
+    eventsIn += c.eventsIn;
+    rowsOut += c.rowsOut;
+    badRecords += c.badRecords;
+    lateRows += c.lateRows;
+    versions += c.versions;
+  }
+  const summary: RunSummary = {
+    eventsIn,
+    rowsOut,
+    badRecords,
+    lateRows,
+    versions,
+    elapsedMs,
+    deadLetterPath: job.deadLetterPath(stateDir),
+    resumed,
+  };
+  if (!flags.quiet) {
+    io.stderr(
+      `${summaryLine(summary, temporaryState ? undefined : stateDir)}, ${localWorkers.length} workers${kills.length ? `, ${kills.length} processes killed and recovered` : ''}\n`,
+    );
+  }
+  if (temporaryState) fs.rmSync(stateDir, { recursive: true, force: true });
+  return summary;
+}
+
+function runFlagsFromEnv(): RunFlags {
+  const raw = process.env.DARQ_RUN_FLAGS;
+  if (raw === undefined) throw new CliError(EXIT_USAGE, 'darq __worker is started by `darq run --workers N`');
+  return JSON.parse(raw) as RunFlags;
+}
+
+/** `darq __worker q.sql --cluster-spec F --worker-id W`: one worker process of a cluster run. */
+export async function workerCommand(file: string, specFile: string, workerId: string, io: Io): Promise<void> {
+  const flags = runFlagsFromEnv();
+  const { readClusterSpec, runClusterWorker } = await import('@darq/engine');
+  const spec = readClusterSpec(specFile);
+  const stateDir = flags.state as string;
+  const job = await buildJob(file, flags, io, stateDir, (t) => process.stdout.write(t));
+  const abort = new AbortController();
+  process.once('SIGTERM', () => abort.abort());
+  process.once('SIGINT', () => abort.abort());
+  const send = process.send?.bind(process);
+  await runClusterWorker(job, {
+    spec,
+    workerId,
+    stateDir,
+    signal: abort.signal,
+    ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),
+  });
+  if (abort.signal.aborted) process.exit(1);
+}
+
+/** `darq __finder --cluster-spec F --state DIR`: the DPR finder of a cluster run. */
+export async function finderCommand(specFile: string, stateDir: string): Promise<void> {
+  const { readClusterSpec } = await import('@darq/engine');
+  const { Finder } = await import('@darq/darq-core');
+  const spec = readClusterSpec(specFile);
+  const finder = await Finder.listen({
+    statePath: path.join(stateDir, 'finder.json'),
+    secret: spec.secret,
+    members: spec.workers.map((w) => w.id),
+    host: spec.finder.host,
+    port: spec.finder.port,
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await finder.close();
+}

@@ -1,0 +1,280 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DprClient, type Lsn, TcpTransport, type Version, Worker } from '@darq/darq-core';
+import { StateError } from '../errors.ts';
+import type { Job } from '../job.ts';
+import { type RunCounters, RuntimeContext } from '../runtime/context.ts';
+import type { OperatorParticipant } from '../runtime/participant.ts';
+import { Scheduler } from '../runtime/scheduler.ts';
+import type { SourceParticipant } from '../runtime/source-participant.ts';
+import { type ClusterSpec, placeParticipants } from './spec.ts';
+
+/** What a worker tells whoever supervises it (the coordinator prints and measures from these). */
+export type WorkerEvent =
+  | { readonly type: 'ready'; readonly worker: string; readonly at: number }
+  | {
+      readonly type: 'recovered';
+      readonly worker: string;
+      readonly worldLine: number;
+      readonly rollbackTo?: number;
+      readonly at: number;
+    }
+  /** The cut moved for the first time in this world-line: committed output flows again. */
+  | { readonly type: 'committed'; readonly worker: string; readonly worldLine: number; readonly at: number }
+  | {
+      readonly type: 'progress';
+      readonly worker: string;
+      readonly counters: RunCounters;
+      readonly at: number;
+    }
+  | { readonly type: 'done'; readonly worker: string; readonly counters: RunCounters; readonly at: number };
+
+export interface ClusterWorkerOptions {
+  readonly spec: ClusterSpec;
+  readonly workerId: string;
+  readonly stateDir: string;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (e: WorkerEvent) => void;
+  readonly progressEveryMs?: number;
+}
+
+interface Built {
+  readonly rt: RuntimeContext;
+  readonly scheduler: Scheduler;
+  readonly sources: SourceParticipant[];
+  readonly others: OperatorParticipant[];
+  readonly unhook: () => void;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Runs this worker's share of a job (the participants placed on it) in a cluster: one SQLite file with undo
+ * records, a speculative transport to the other workers, and a DPR client. Steps run before their versions
+ * are committed; sinks release output only once the cut covers it. When the finder runs a recovery round,
+ * the worker freezes (commits and reports); when it is told to roll back, it restores the version and
+ * rebuilds its participants from durable state, as a restart would, without leaving the process.
+ */
+export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Promise<RunCounters> {
+  const { spec, workerId } = opts;
+  const me = spec.workers.find((w) => w.id === workerId);
+  if (me === undefined) {
+    throw new StateError(
+      'CLUSTER_FILE',
+      `worker '${workerId}' is not in the cluster (${spec.workers.map((w) => w.id).join(', ')})`,
+    );
+  }
+  const stateDir = path.resolve(opts.stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const runtimeOptions = job.runtimeOptions();
+  const placement = placeParticipants(
+    job.graph,
+    spec.workers.map((w) => w.id),
+  );
+  const worker = Worker.open({
+    path: path.join(stateDir, `worker-${workerId}.sqlite`),
+    workerId,
+    persistence: runtimeOptions.persistence,
+    undo: true,
+    walCheckpointMs: 1000,
+  });
+  const emit = opts.onEvent ?? (() => {});
+  const total: RunCounters = { eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 };
+  let built: Built | undefined;
+  let frozen = false;
+  let pending: { worldLine: number; rollbackTo: number | undefined } | undefined;
+  let committedInWorld = -1;
+  let wakeMain: (() => void) | undefined;
+  const wake = () => {
+    wakeMain?.();
+    built?.rt.wake();
+  };
+
+  const client = new DprClient({
+    worker,
+    finder: spec.finder,
+    secret: spec.secret,
+    host: {
+      freeze: () => {
+        frozen = true;
+        built?.scheduler.commitIfDirty();
+        if (worker.hasOpenChanges) worker.commit();
+      },
+      recover: (worldLine, rollbackTo) => {
+        pending = { worldLine, rollbackTo };
+        wake();
+      },
+    },
+  });
+  const peers: Record<string, { host: string; port: number }> = {};
+  for (const w of spec.workers) if (w.id !== workerId) peers[w.id] = { host: w.host, port: w.port };
+  let transport: TcpTransport;
+  try {
+    job.claimState(worker, stateDir);
+    transport = await TcpTransport.listen({
+      worker,
+      secret: spec.secret,
+      host: me.host,
+      port: me.port,
+      peers,
+      locate: (p) => placement.get(p),
+      dpr: client,
+      speculative: runtimeOptions.speculative,
+      autoCommit: false,
+      onAcked: (n) => built?.rt.remoteAcked(n),
+    });
+  } catch (e) {
+    client.close();
+    worker.close();
+    throw e;
+  }
+  const cutSub = worker.committed$.subscribe(() => {
+    if (client.running && committedInWorld !== client.worldLine) {
+      committedInWorld = client.worldLine;
+      emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, at: now() });
+    }
+  });
+  emit({ type: 'ready', worker: workerId, at: now() });
+
+  const cctx = job.connectorContext(stateDir, runtimeOptions);
+  const deadLetterPath = job.deadLetterPath(stateDir);
+  const placedHere = (p: string) => placement.get(p) === workerId;
+
+  const teardown = () => {
+    if (built === undefined) return;
+    built.unhook();
+    for (const s of built.sources) s.close();
+    for (const o of built.others) o.close();
+    built.rt.dispose();
+    const c = built.rt.counters;
+    total.eventsIn += c.eventsIn;
+    total.rowsOut += c.rowsOut;
+    total.badRecords += c.badRecords;
+    total.lateRows += c.lateRows;
+    total.versions += c.versions;
+    built = undefined;
+  };
+
+  const build = (): Built => {
+    const rt = new RuntimeContext(worker, runtimeOptions, (p) => !placedHere(p));
+    const { sources, others } = job.instantiate(rt, cctx, deadLetterPath, placedHere);
+    const scheduler = new Scheduler(rt, sources, others);
+    // Every commit — the scheduler's, or one the commit-ordering rule forces between turns — carries the
+    // participants' buffered state, so no version holds consumed input without the state it produced.
+    scheduler.open();
+    const unhook = worker.onBeforeCommit(() => {
+      for (const p of [...sources, ...others]) p.checkpoint();
+      for (const o of others) o.beforeCommit();
+    });
+    let backlog = 0;
+    for (const pid of worker.participantIds())
+      backlog += worker.participant(pid).pendingOutputs(0 as Lsn, 100_000).length;
+    rt.initialRemoteBacklog = backlog;
+    return { rt, scheduler, sources, others, unhook };
+  };
+
+  const waitForWork = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wakeMain = undefined;
+        resolve();
+      }, ms);
+      wakeMain = () => {
+        clearTimeout(timer);
+        wakeMain = undefined;
+        resolve();
+      };
+    });
+
+  const outboxEmpty = () => {
+    for (const pid of worker.participantIds()) {
+      if (worker.participant(pid).pendingOutputs(0 as Lsn, 1).length > 0) return false;
+    }
+    return true;
+  };
+
+  let lastProgress = 0;
+  const progressEvery = opts.progressEveryMs ?? 200;
+  const report = () => {
+    const t = now();
+    if (t - lastProgress < progressEvery || built === undefined) return;
+    lastProgress = t;
+    const c = built.rt.counters;
+    emit({
+      type: 'progress',
+      worker: workerId,
+      counters: {
+        eventsIn: total.eventsIn + c.eventsIn,
+        rowsOut: total.rowsOut + c.rowsOut,
+        badRecords: total.badRecords + c.badRecords,
+        lateRows: total.lateRows + c.lateRows,
+        versions: total.versions + c.versions,
+      },
+      at: t,
+    });
+  };
+
+  let failed: unknown;
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) break;
+      if (pending === undefined) {
+        await waitForWork(50);
+        continue;
+      }
+      // Move into the new world-line: drop soft state, roll back if told to, rebuild from durable state.
+      const { worldLine, rollbackTo } = pending;
+      pending = undefined;
+      teardown();
+      if (rollbackTo !== undefined) worker.rollbackTo(rollbackTo as Version);
+      transport.reset();
+      built = build();
+      frozen = false;
+      client.resumed();
+      transport.flush();
+      emit({
+        type: 'recovered',
+        worker: workerId,
+        worldLine,
+        ...(rollbackTo !== undefined ? { rollbackTo } : {}),
+        at: now(),
+      });
+      const b = built;
+      await b.scheduler.run({
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        paused: () => frozen,
+        interrupted: () => pending !== undefined,
+        onProgress: report,
+        progressEveryMs: progressEvery,
+      });
+      if (pending !== undefined) continue;
+      // Input processed: stay until everything sent is acknowledged and everything done is committed (a
+      // recovery round may still roll this worker back and make it redo work).
+      while (pending === undefined && !opts.signal?.aborted) {
+        if (worker.hasOpenChanges && !frozen) {
+          b.scheduler.commitIfDirty();
+          if (worker.hasOpenChanges) worker.commit();
+        }
+        if (!worker.hasOpenChanges && outboxEmpty() && worker.cut >= worker.persisted && !frozen) break;
+        transport.flush();
+        await waitForWork(2);
+      }
+      if (pending !== undefined) continue;
+      if (opts.signal?.aborted) break;
+      client.done();
+      break;
+    }
+  } catch (e) {
+    failed = e;
+  } finally {
+    teardown();
+    cutSub.unsubscribe();
+    await transport.close();
+    client.close();
+    if (failed === undefined) worker.close();
+    else worker.abandon();
+  }
+  if (failed !== undefined) throw failed;
+  emit({ type: 'done', worker: workerId, counters: total, at: now() });
+  return total;
+}
