@@ -542,6 +542,32 @@ test('live delivery from the append tail: in order, once, own bytes, and back to
   client.stop();
 });
 
+test('a loop that never leaves a gap between versions still gets its WAL checkpointed', async (t) => {
+  const w = Worker.open({ path: join(tempDir(t), 'busy.sqlite'), walCheckpointMs: 1 });
+  t.teardown(() => w.close());
+  const q = w.participant('q');
+  const checkpoint = w.checkpointWal.bind(w);
+  let checkpoints = 0;
+  w.checkpointWal = () => {
+    const ran = checkpoint();
+    if (ran) checkpoints++;
+    return ran;
+  };
+  const body = new Uint8Array(64 * 1024).fill(3);
+  let maxWal = 0;
+  for (let i = 0; i < 400; i++) {
+    // The version is open whenever the loop yields, and the next one opens in the same turn as each commit.
+    q.enqueue('p', i, [body]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    w.commit();
+    q.enqueue('p2', i, [body]);
+    maxWal = Math.max(maxWal, statSync(`${w.path}-wal`).size);
+  }
+  t.true(checkpoints > 0, 'checkpointed between versions');
+  // 400 iterations write 50 MiB; the forced checkpoint (every 2000 commits) alone would let the WAL hold it all.
+  t.true(maxWal < 20 * 1024 * 1024, `WAL reached ${maxWal} bytes`);
+});
+
 /**
  * A processor loop that consumes its input, re-emits a continuation, keeps a counter in keyed state and
  * every 100 steps replaces its STATE snapshot; OUT entries to a remote peer are acknowledged as they go.
