@@ -27,6 +27,11 @@ export interface WorkerOptions {
    * `persisted$` has not emitted yet. Default false (the fsync happens inside `commit()`).
    */
   syncInBackground?: boolean;
+  /**
+   * Benchmarks and tests only: report each version durable this many ms after it really is, as a slow
+   * storage device would (`persisted$`, the finder's reports and the cut all wait for it). Default 0.
+   */
+  persistDelayMs?: number;
 }
 
 const PARTICIPANTS_NS = 'P';
@@ -69,6 +74,7 @@ export class Worker {
   private closedVersion: number;
   private cutVersion: number;
   private readonly background: boolean;
+  private readonly persistDelayMs: number;
   private syncing = false;
   private truncationDue = false;
   private syncAgain = false;
@@ -79,8 +85,6 @@ export class Worker {
   private readonly walCheckpointMs: number;
   private walTimer: NodeJS.Timeout | undefined;
   private walDue = false;
-  /** The turn after a commit had no gap between versions either: checkpoint right after the next commit. */
-  private walMissed = false;
   private commitsSinceCheckpoint = 0;
 
   private constructor(store: LogStore, opts: WorkerOptions) {
@@ -95,6 +99,7 @@ export class Worker {
     this.persistedVersion = store.getCounter('persisted') ?? 0;
     this.closedVersion = this.persistedVersion;
     this.background = opts.syncInBackground === true && opts.persistence === 'machine';
+    this.persistDelayMs = opts.persistDelayMs ?? 0;
     this.cutVersion = this.undo ? (store.getCounter('cut') ?? 0) : this.persistedVersion;
     this.nextLsn = Math.max(store.getCounter('next_lsn') ?? 1, store.maxLsn() + 1);
     this.nextPid = store.getCounter('next_pid') ?? 1;
@@ -252,8 +257,19 @@ export class Worker {
     this.closedVersion = v;
     this.afterCommit();
     if (this.background) this.requestSync();
-    else this.markDurable(v);
+    else this.durable(v);
     return v as Version;
+  }
+
+  /** Version `v` reached the disk: tell at once, or after the simulated storage delay. */
+  private durable(v: number): void {
+    if (this.persistDelayMs <= 0) {
+      this.markDurable(v);
+      return;
+    }
+    setTimeout(() => {
+      if (!this.closed) this.markDurable(v);
+    }, this.persistDelayMs);
   }
 
   private markDurable(v: number): void {
@@ -288,7 +304,7 @@ export class Worker {
         );
         return;
       }
-      this.markDurable(target);
+      this.durable(target);
       if (this.syncAgain) {
         this.syncAgain = false;
         this.requestSync();
@@ -366,7 +382,6 @@ export class Worker {
   checkpointWal(): boolean {
     if (this.closed || this.store.inTransaction) return false;
     this.walDue = false;
-    this.walMissed = false;
     this.commitsSinceCheckpoint = 0;
     this.store.checkpoint();
     return true;
@@ -390,6 +405,8 @@ export class Worker {
       this.store.syncNow();
       this.markDurable(this.closedVersion);
     }
+    // A simulated storage delay still pending: the file is durable now.
+    if (this.closedVersion > this.persistedVersion) this.markDurable(this.closedVersion);
     if (this.walTimer !== undefined) clearTimeout(this.walTimer);
     this.walTimer = undefined;
     this.store.checkpoint();
@@ -432,21 +449,10 @@ export class Worker {
       return;
     }
     if (this.walDue) {
-      this.walDue = false;
-      if (this.walMissed) {
-        // A caller that opens the next version in the same turn as each commit (a saturated loop) leaves no
-        // gap: checkpoint now, between this version and the next, rather than let the WAL grow for thousands
-        // of commits into one long checkpoint.
-        this.walMissed = false;
-        this.checkpointWal();
-        return;
-      }
       // The timer fired while a version was open; checkpoint as soon as this turn of the loop is over.
+      this.walDue = false;
       setImmediate(() => {
-        if (!this.checkpointWal()) {
-          this.walDue = true;
-          this.walMissed = true;
-        }
+        if (!this.checkpointWal()) this.walDue = true;
       });
       return;
     }

@@ -768,3 +768,30 @@ test('syncInBackground: commit returns at once, persisted$ follows the fsync, cl
   );
   again.close();
 });
+
+test('persistDelayMs: versions are reported durable later, in order, and close reports the rest', async (t) => {
+  const w = Worker.open({ path: join(tempDir(t), 'slow.sqlite'), persistDelayMs: 20 });
+  const seen: Version[] = [];
+  w.persisted$.subscribe((v) => seen.push(v));
+  const q = w.participant('q');
+  q.enqueue('p', 0, [enc('a')]);
+  const v1 = w.commit();
+  q.enqueue('p', 1, [enc('b')]);
+  const v2 = w.commit();
+  t.true(w.persisted < v1, 'not reported before the delay');
+  t.deepEqual(seen, []);
+  await new Promise<void>((resolve) => {
+    const sub = w.persisted$.subscribe((v) => {
+      if (v >= v2) {
+        sub.unsubscribe();
+        resolve();
+      }
+    });
+  });
+  t.deepEqual(seen, [v1, v2]);
+  q.enqueue('p', 2, [enc('c')]);
+  const v3 = w.commit();
+  t.true(w.persisted < v3);
+  w.close();
+  t.deepEqual(seen, [v1, v2, v3], 'close reports what the delay still held back');
+});
