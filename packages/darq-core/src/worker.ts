@@ -85,6 +85,8 @@ export class Worker {
   private readonly walCheckpointMs: number;
   private walTimer: NodeJS.Timeout | undefined;
   private walDue = false;
+  /** The turn after a commit had no gap between versions either: checkpoint right after the next commit. */
+  private walMissed = false;
   private commitsSinceCheckpoint = 0;
 
   private constructor(store: LogStore, opts: WorkerOptions) {
@@ -382,6 +384,7 @@ export class Worker {
   checkpointWal(): boolean {
     if (this.closed || this.store.inTransaction) return false;
     this.walDue = false;
+    this.walMissed = false;
     this.commitsSinceCheckpoint = 0;
     this.store.checkpoint();
     return true;
@@ -449,10 +452,21 @@ export class Worker {
       return;
     }
     if (this.walDue) {
-      // The timer fired while a version was open; checkpoint as soon as this turn of the loop is over.
       this.walDue = false;
+      if (this.walMissed) {
+        // A caller that opens the next version in the same turn as each commit (a saturated loop) leaves no
+        // gap: checkpoint now, between this version and the next, rather than let the WAL grow for thousands
+        // of commits into one long checkpoint.
+        this.walMissed = false;
+        this.checkpointWal();
+        return;
+      }
+      // The timer fired while a version was open; checkpoint as soon as this turn of the loop is over.
       setImmediate(() => {
-        if (!this.checkpointWal()) this.walDue = true;
+        if (!this.checkpointWal()) {
+          this.walDue = true;
+          this.walMissed = true;
+        }
       });
       return;
     }
