@@ -8,24 +8,41 @@
  * arriving as 50-record entries every 1 ms, for two version policies: a 5 ms timer, and group commit
  * (close the version as soon as the previous commit finished while work is pending).
  *
- *   node --import tsx bench/darq-core/commit-latency.ts [seconds]   → bench/results/darq-core-commit.json
+ *   node --import tsx bench/darq-core/commit-latency.ts [seconds] [rounds]   → bench/results/darq-core-commit.json
  */
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from '@darq/darq-core';
 import { Database, machine, makeBatches, Packr, percentiles, scratch, writeResult } from './common.ts';
 
 const SECONDS = Number(process.argv[2] ?? 5);
+const ROUNDS = Number(process.argv[3] ?? 2);
 const INTERVAL_MS = 5;
 const PER_COMMIT = 250; // 250 records every 5 ms = 50 k records/s
 const packr = new Packr({ useRecords: true });
 const pool = makeBatches(16, PER_COMMIT).map((b) => packr.pack(b));
 const ticks = Math.round((SECONDS * 1000) / INTERVAL_MS);
 
-async function darq(dir: string) {
-  const w = Worker.open({ path: join(dir, 'darq.sqlite'), persistence: 'machine', walCheckpointMs: 20 });
+/** darq's commits; also how long its WAL checkpoints (run between versions) held the event loop. */
+async function darq(
+  dir: string,
+  name: string,
+  samples: number[],
+  checkpoints: number[],
+  loopDelay: number[],
+) {
+  const w = Worker.open({ path: join(dir, `${name}.sqlite`), persistence: 'machine', walCheckpointMs: 20 });
+  const checkpoint = w.checkpointWal.bind(w);
+  w.checkpointWal = () => {
+    const t0 = performance.now();
+    const ran = checkpoint();
+    if (ran) checkpoints.push(performance.now() - t0);
+    return ran;
+  };
   const q = w.participant('input');
-  const samples: number[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   for (let i = 0; i < ticks; i++) {
     q.enqueue('loader', i, [pool[i % pool.length] as Uint8Array]);
     const t0 = performance.now();
@@ -33,11 +50,12 @@ async function darq(dir: string) {
     samples.push(performance.now() - t0);
     await sleep(INTERVAL_MS);
   }
+  delay.disable();
+  loopDelay.push(delay.percentile(99) / 1e6);
   w.close();
-  return percentiles(samples);
 }
 
-async function bare(dir: string, name: string, autocheckpoint: boolean) {
+async function bare(dir: string, name: string, autocheckpoint: boolean, samples: number[]) {
   const db = new Database(join(dir, `${name}.sqlite`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -46,7 +64,6 @@ async function bare(dir: string, name: string, autocheckpoint: boolean) {
   const ins = db.prepare('INSERT INTO log (body) VALUES (?)');
   const begin = db.prepare('BEGIN');
   const commit = db.prepare('COMMIT');
-  const samples: number[] = [];
   for (let i = 0; i < ticks; i++) {
     begin.run();
     ins.run(pool[i % pool.length]);
@@ -56,12 +73,17 @@ async function bare(dir: string, name: string, autocheckpoint: boolean) {
     await sleep(INTERVAL_MS);
   }
   db.close();
-  return percentiles(samples);
 }
 
-async function committedLatency(dir: string, policy: 'timer' | 'group', background = false) {
+async function committedLatency(
+  dir: string,
+  name: string,
+  samples: number[],
+  policy: 'timer' | 'group',
+  background = false,
+) {
   const w = Worker.open({
-    path: join(dir, `policy-${policy}-${background}.sqlite`),
+    path: join(dir, `${name}.sqlite`),
     persistence: 'machine',
     walCheckpointMs: 20,
     syncInBackground: background,
@@ -69,7 +91,6 @@ async function committedLatency(dir: string, policy: 'timer' | 'group', backgrou
   const q = w.participant('input');
   const small = makeBatches(4, 50).map((b) => packr.pack(b));
   const waiting: number[] = [];
-  const samples: number[] = [];
   w.persisted$.subscribe(() => {
     const now = performance.now();
     for (const t of waiting) samples.push(now - t);
@@ -92,22 +113,48 @@ async function committedLatency(dir: string, policy: 'timer' | 'group', backgrou
   }
   if (timer !== undefined) clearInterval(timer);
   w.close();
-  return percentiles(samples);
 }
 
 const dir = scratch('commit');
+const all = {
+  darq: [] as number[],
+  checkpoints: [] as number[],
+  loopDelayP99: [] as number[],
+  bare: [] as number[],
+  bareAuto: [] as number[],
+  timer: [] as number[],
+  group: [] as number[],
+  background: [] as number[],
+};
+// Rounds interleave the variants so that a noisy minute on the shared disk hits all of them alike.
+for (let r = 0; r < ROUNDS; r++) {
+  await darq(dir, `darq-${r}`, all.darq, all.checkpoints, all.loopDelayP99);
+  await bare(dir, `bare-${r}`, false, all.bare);
+  await bare(dir, `bare-auto-${r}`, true, all.bareAuto);
+  await committedLatency(dir, `timer-${r}`, all.timer, 'timer');
+  await committedLatency(dir, `group-${r}`, all.group, 'group');
+  await committedLatency(dir, `timer-bg-${r}`, all.background, 'timer', true);
+}
+const darqCommit = percentiles(all.darq);
+const bareCommit = percentiles(all.bare);
 const result = {
   benchmark: 'darq-core commit latency at 50 k records/s, machine persistence',
   ...machine(),
   recordsPerSec: (PER_COMMIT * 1000) / INTERVAL_MS,
   commitEveryMs: INTERVAL_MS,
   bytesPerCommit: pool[0]?.length,
-  darqCommit: await darq(dir),
-  baselineBareSqliteFsyncCommit: await bare(dir, 'bare', false),
-  baselineBareSqliteAutoCheckpoint: await bare(dir, 'bare-auto', true),
-  enqueueToDurableTimer5ms: await committedLatency(dir, 'timer'),
-  enqueueToDurableGroupCommit: await committedLatency(dir, 'group'),
-  enqueueToDurableTimer5msSyncInBackground: await committedLatency(dir, 'timer', true),
+  rounds: ROUNDS,
+  darqCommit,
+  baselineBareSqliteFsyncCommit: bareCommit,
+  baselineBareSqliteAutoCheckpoint: percentiles(all.bareAuto),
+  // What the WAL checkpoints add at the tail: darq's commit p99 minus the bare fsync commit's p99 (the disk's
+  // own fsync tail is in both), and how long each checkpoint held the event loop (between versions).
+  darqP99OverBareMs: Number((darqCommit.p99Ms - bareCommit.p99Ms).toFixed(4)),
+  darqCheckpoints: percentiles(all.checkpoints),
+  darqEventLoopDelayP99Ms: all.loopDelayP99.map((x) => Number(x.toFixed(3))),
+  enqueueToDurableTimer5ms: percentiles(all.timer),
+  enqueueToDurableGroupCommit: percentiles(all.group),
+  enqueueToDurableTimer5msSyncInBackground: percentiles(all.background),
 };
 console.log(JSON.stringify(result, null, 2));
 writeResult('commit', result);
