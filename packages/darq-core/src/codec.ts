@@ -325,7 +325,12 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
   return w.buf.subarray(0, w.pos);
 }
 
-/** Decodes a body written by {@link encodeRecords} (or any msgpack array, such as `codec.pack(records)`). */
+/**
+ * Decodes a body written by {@link encodeRecords} (or any msgpack array, such as `codec.pack(records)`).
+ * Strings of 13 characters or more come back as slices of their column's text (V8 keeps the whole text
+ * alive while any slice is): code that holds on to a few strings of many batches for a long time should
+ * keep them in durable state or copy them, not keep the decoded records.
+ */
 export function decodeRecords(body: Uint8Array): unknown[] {
   if (body.length === 0 || body[0] !== MAGIC) return codec.unpack(body) as unknown[];
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
