@@ -126,8 +126,9 @@ program
   .command('__worker', { hidden: true })
   .argument('<file.sql>')
   .requiredOption('--cluster-spec <file>')
-  .requiredOption('--worker-id <id>')
-  .action(async (file: string, flags: { clusterSpec: string; workerId: string }) => {
+  .option('--worker-id <id>')
+  .option('--standby')
+  .action(async (file: string, flags: { clusterSpec: string; workerId?: string }) => {
     const { workerCommand } = await import('./commands/cluster.ts');
     await workerCommand(file, flags.clusterSpec, flags.workerId, io);
   });
@@ -136,9 +137,10 @@ program
   .command('__finder', { hidden: true })
   .requiredOption('--cluster-spec <file>')
   .requiredOption('--state <dir>')
-  .action(async (flags: { clusterSpec: string; state: string }) => {
+  .option('--standby')
+  .action(async (flags: { clusterSpec: string; state: string; standby?: boolean }) => {
     const { finderCommand } = await import('./commands/cluster.ts');
-    await finderCommand(flags.clusterSpec, flags.state);
+    await finderCommand(flags.clusterSpec, flags.state, flags.standby === true);
   });
 
 program

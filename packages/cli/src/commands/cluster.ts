@@ -135,27 +135,71 @@ export async function runCluster(
   });
 
   const debug = process.env.DARQ_CLUSTER_DEBUG !== undefined;
+  // Chaos starts once the cluster runs (every local worker joined the first world-line).
+  let startChaos: (() => void) | undefined;
+  const joined = new Set<string>();
   const onEvent = (e: WorkerEvent) => {
+    if (e.type === 'recovered' && startChaos !== undefined) {
+      joined.add(e.worker);
+      if (localWorkers.every((w) => joined.has(w))) {
+        const go = startChaos;
+        startChaos = undefined;
+        go();
+      }
+    }
     if (debug) io.stderr(`[cluster] ${JSON.stringify(e)}\n`);
     if (e.type === 'recovered' && e.worldLine > worldLine) worldLine = e.worldLine;
     if (e.type === 'progress' || e.type === 'done') counters.set(e.worker, e.counters);
     if (e.type === 'committed') {
+      // Recovered: after a worker's death, the cut moves in a newer world-line; after the finder's, it moves.
       for (const k of kills) {
-        if (k.recoveredMs === undefined && e.worldLine > k.worldLineBefore && e.at > k.at)
-          k.recoveredMs = e.at - k.at;
+        if (k.recoveredMs !== undefined || e.at <= k.at) continue;
+        if (k.target === 'finder' || e.worldLine > k.worldLineBefore) k.recoveredMs = e.at - k.at;
       }
     }
   };
 
-  const start = (name: string) => {
-    const args =
-      name === 'finder'
-        ? [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
-        : [bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
-    const child = spawn(process.execPath, args, {
+  // A warm spare: a worker process that has loaded and planned the job and waits to be told which worker to
+  // become. When a worker dies, the spare takes its file over at once; restart time is then the time to open
+  // a SQLite file and join a recovery round, not the time to start Node and load the engine.
+  const spares: Array<{ child: ChildProcess; ready: boolean }> = [];
+  const SPARES = Math.min(2, localWorkers.length);
+  const spawnSpare = () => {
+    if (stopping || spares.length >= SPARES) return;
+    const child = spawn(process.execPath, [bin, '__worker', file, '--cluster-spec', specFile, '--standby'], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, DARQ_RUN_FLAGS: childFlags },
     });
+    const s = { child, ready: false };
+    spares.push(s);
+    child.on('message', (m: unknown) => {
+      if ((m as { type?: string }).type === 'standby') s.ready = true;
+    });
+    child.once('exit', () => {
+      const i = spares.indexOf(s);
+      if (i >= 0) spares.splice(i, 1);
+    });
+  };
+
+  let finderSpare: { child: ChildProcess; ready: boolean } | undefined;
+  const spawnFinderSpare = () => {
+    if (stopping || !runFinder) return;
+    const child = spawn(
+      process.execPath,
+      [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir, '--standby'],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    const s = { child, ready: false };
+    finderSpare = s;
+    child.on('message', (m: unknown) => {
+      if ((m as { type?: string }).type === 'standby') s.ready = true;
+    });
+    child.once('exit', () => {
+      if (finderSpare === s) finderSpare = undefined;
+    });
+  };
+
+  const adopt = (name: string, child: ChildProcess) => {
     children.set(name, child);
     child.on('message', (m) => onEvent(m as WorkerEvent));
     child.on('exit', (code, signal) => {
@@ -185,8 +229,38 @@ export async function runCluster(
     });
   };
 
+  const start = (name: string) => {
+    if (name === 'finder' && finderSpare?.ready && finderSpare.child.connected) {
+      const { child } = finderSpare;
+      finderSpare = undefined;
+      child.send({ type: 'take', worker: 'finder' });
+      adopt(name, child);
+      spawnFinderSpare();
+      return;
+    }
+    const ready = name === 'finder' ? -1 : spares.findIndex((s) => s.ready && s.child.connected);
+    if (ready >= 0) {
+      const child = (spares.splice(ready, 1)[0] as { child: ChildProcess }).child;
+      child.send({ type: 'take', worker: name });
+      adopt(name, child);
+      spawnSpare();
+      return;
+    }
+    const args =
+      name === 'finder'
+        ? [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
+        : [bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, DARQ_RUN_FLAGS: childFlags },
+    });
+    adopt(name, child);
+  };
+
   if (runFinder) start('finder');
   for (const w of localWorkers) start(w);
+  for (let i = 0; i < SPARES; i++) spawnSpare();
+  spawnFinderSpare();
 
   // Chaos: kill a random live process now and then (the finder included); the supervisor restarts it.
   let chaosTimer: NodeJS.Timeout | undefined;
@@ -202,7 +276,11 @@ export async function runCluster(
           if (stopping || kills.length >= maxKills) return;
           const live = [...children.keys()].filter((n) => !finished.has(n));
           if (live.length > 0) {
-            const target = live[Math.floor(random() * live.length)] as string;
+            // The second kill always hits the finder (when it runs here), so short runs exercise both kinds.
+          const target =
+            kills.length === 1 && live.includes('finder')
+              ? 'finder'
+              : (live[Math.floor(random() * live.length)] as string);
             const child = children.get(target);
             if (child?.pid !== undefined) {
               kills.push({ target, at: now(), worldLineBefore: worldLine });
@@ -214,7 +292,7 @@ export async function runCluster(
         min + random() * (max - min),
       );
     };
-    schedule();
+    startChaos = schedule;
   }
 
   const onSigint = () => {
@@ -230,8 +308,15 @@ export async function runCluster(
   if (chaosTimer !== undefined) clearTimeout(chaosTimer);
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
-  const exits = [...children.values()].map((c) => new Promise((r) => c.once('exit', r)));
-  for (const c of children.values()) c.kill('SIGTERM');
+  const all = [
+    ...children.values(),
+    ...spares.map((x) => x.child),
+    ...(finderSpare ? [finderSpare.child] : []),
+  ];
+  const exits = all
+    .filter((c) => c.exitCode === null && c.signalCode === null)
+    .map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of all) c.kill('SIGTERM');
   await Promise.all(exits);
   const elapsedMs = now() - started;
   if (flags.chaosReport !== undefined) {
@@ -296,8 +381,16 @@ function runFlagsFromEnv(): RunFlags {
   return JSON.parse(raw) as RunFlags;
 }
 
-/** `darq __worker q.sql --cluster-spec F --worker-id W`: one worker process of a cluster run. */
-export async function workerCommand(file: string, specFile: string, workerId: string, io: Io): Promise<void> {
+/**
+ * `darq __worker q.sql --cluster-spec F --worker-id W`: one worker process of a cluster run. With `--standby`
+ * instead of an id it plans the job, says so, and waits for the supervisor to name the worker to become.
+ */
+export async function workerCommand(
+  file: string,
+  specFile: string,
+  workerId: string | undefined,
+  io: Io,
+): Promise<void> {
   const flags = runFlagsFromEnv();
   const { readClusterSpec, runClusterWorker } = await import('@darq/engine');
   const spec = readClusterSpec(specFile);
@@ -307,21 +400,50 @@ export async function workerCommand(file: string, specFile: string, workerId: st
   process.once('SIGTERM', () => abort.abort());
   process.once('SIGINT', () => abort.abort());
   const send = process.send?.bind(process);
+  let id = workerId;
+  if (id === undefined) {
+    if (send === undefined)
+      throw new CliError(EXIT_USAGE, 'darq __worker --standby runs under `darq run --workers N`');
+    id = await new Promise<string>((resolve) => {
+      abort.signal.addEventListener('abort', () => process.exit(0));
+      process.on('message', (m) => {
+        const msg = m as { type?: string; worker?: string };
+        if (msg.type === 'take' && typeof msg.worker === 'string') resolve(msg.worker);
+      });
+      send({ type: 'standby' });
+    });
+  }
   await runClusterWorker(job, {
     spec,
-    workerId,
+    workerId: id,
     stateDir,
     signal: abort.signal,
     ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),
   });
   if (abort.signal.aborted) process.exit(1);
+  // The IPC channel must not hold the process open once the work is done.
+  process.channel?.unref();
 }
 
-/** `darq __finder --cluster-spec F --state DIR`: the DPR finder of a cluster run. */
-export async function finderCommand(specFile: string, stateDir: string): Promise<void> {
+/** `darq __finder --cluster-spec F --state DIR [--standby]`: the DPR finder of a cluster run. */
+export async function finderCommand(specFile: string, stateDir: string, standby = false): Promise<void> {
   const { readClusterSpec } = await import('@darq/engine');
   const { Finder } = await import('@darq/darq-core');
   const spec = readClusterSpec(specFile);
+  const stop = new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  if (standby) {
+    // Loaded and waiting: the supervisor says when to take over from a finder that died.
+    const go = new Promise<void>((resolve) => {
+      process.on('message', (m) => {
+        if ((m as { type?: string }).type === 'take') resolve();
+      });
+      process.send?.({ type: 'standby' });
+    });
+    if ((await Promise.race([go.then(() => 'go'), stop.then(() => 'stop')])) === 'stop') process.exit(0);
+  }
   const finder = await Finder.listen({
     statePath: path.join(stateDir, 'finder.json'),
     secret: spec.secret,
@@ -329,9 +451,7 @@ export async function finderCommand(specFile: string, stateDir: string): Promise
     host: spec.finder.host,
     port: spec.finder.port,
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  process.channel?.unref();
+  await stop;
   await finder.close();
 }

@@ -75,7 +75,7 @@ export class Finder {
     for (const m of opts.members ?? []) if (!this.state.members.includes(m)) this.state.members.push(m);
     this.save();
     for (const m of this.state.members) this.graph.member(m);
-    for (const m of this.state.done ?? []) this.phases.set(m, 'done');
+    for (const m of this.state.done ?? []) this.markDone(m);
     server.on('connection', (socket) => {
       if (this.closed) return void socket.destroy();
       acceptChannel(socket, this.secret, 'finder', {
@@ -189,6 +189,14 @@ export class Finder {
     const id = ch.peer;
     switch (f.t) {
       case 'dhello': {
+        if (this.phases.get(id) === 'done' && f.phase !== 'done') {
+          // A finished member runs again (a resumed run): it is an ordinary member once more.
+          this.state.done = (this.state.done ?? []).filter((m) => m !== id);
+          this.save();
+          const old = this.graph.member(id);
+          old.cut = f.cut;
+          old.persisted = f.persisted;
+        }
         const view = this.graph.member(id, f.cut);
         if (f.cut > view.cut) view.cut = f.cut;
         if (f.worldLine > this.state.worldLine) {
@@ -206,7 +214,13 @@ export class Finder {
           this.advance();
           return;
         }
-        if (f.phase === 'done' && this.round === undefined) return;
+        if (f.phase === 'done') {
+          this.markDone(id);
+          if (this.round === undefined) {
+            this.advance();
+            return;
+          }
+        }
         this.joinRound(id, f.phase, f.persisted);
         return;
       }
@@ -222,7 +236,7 @@ export class Finder {
         this.maybeFinishRound();
         return;
       case 'done':
-        this.phases.set(id, 'done');
+        this.markDone(id);
         if (!(this.state.done ?? []).includes(id)) {
           this.state.done = [...(this.state.done ?? []), id];
           this.save();
@@ -230,11 +244,25 @@ export class Finder {
         if (this.round !== undefined) {
           this.round.answered.add(id);
           this.maybeFinishRound();
+        } else {
+          this.advance();
         }
         return;
       default:
         ch.close();
     }
+  }
+
+  /**
+   * A finished member committed everything it will ever do: versions of others that read from it never wait
+   * for it (it will not report again, and after a restart of the finder its last cut is not known).
+   */
+  private markDone(id: string): void {
+    this.phases.set(id, 'done');
+    const view = this.graph.member(id);
+    view.persisted = Number.MAX_SAFE_INTEGER;
+    view.cut = Number.MAX_SAFE_INTEGER;
+    view.deps.clear();
   }
 
   private advance(): void {

@@ -19,7 +19,7 @@ export type WorkerEvent =
       readonly rollbackTo?: number;
       readonly at: number;
     }
-  /** The cut moved for the first time in this world-line: committed output flows again. */
+  /** The cut moved (first move in a world-line, then at most every 50 ms): committed output flows. */
   | { readonly type: 'committed'; readonly worker: string; readonly worldLine: number; readonly at: number }
   | {
       readonly type: 'progress';
@@ -128,11 +128,14 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     worker.close();
     throw e;
   }
+  // The cut moved: reported on the first move in each world-line and then at most every 50 ms.
+  let lastCutEvent = 0;
   const cutSub = worker.committed$.subscribe(() => {
-    if (client.running && committedInWorld !== client.worldLine) {
-      committedInWorld = client.worldLine;
-      emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, at: now() });
-    }
+    const t = now();
+    if (!client.running || (committedInWorld === client.worldLine && t - lastCutEvent < 50)) return;
+    committedInWorld = client.worldLine;
+    lastCutEvent = t;
+    emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, at: t });
   });
   emit({ type: 'ready', worker: workerId, at: now() });
 
