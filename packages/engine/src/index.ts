@@ -1,5 +1,8 @@
 export type { Aggregator, UdafModule } from './aggregates/index.ts';
 export { QueryError, type RunQueryOptions, runQuery } from './api.ts';
+export { type ClusterSpec, type Endpoint, placeParticipants, readClusterSpec } from './cluster/spec.ts';
+export { applyTentative } from './cluster/tentative.ts';
+export { type ClusterWorkerOptions, runClusterWorker, type WorkerEvent } from './cluster/worker.ts';
 export {
   BlackholeSinkWriter,
   CallbackSinkWriter,
@@ -22,5 +25,3 @@ export {
 export type { JobGraph, StageSpec } from './physical/graph.ts';
 export { END_WATERMARK, type Row } from './runtime/batch.ts';
 export { type Progress, SimulatedCrash } from './runtime/scheduler.ts';
-export { type ClusterSpec, type Endpoint, placeParticipants, readClusterSpec } from './cluster/spec.ts';
-export { type ClusterWorkerOptions, runClusterWorker, type WorkerEvent } from './cluster/worker.ts';

@@ -113,6 +113,8 @@ export async function runCluster(
     specFile = path.join(stateDir, 'cluster.json');
   }
   const resumed = fs.existsSync(path.join(stateDir, 'finder.json'));
+  // A fresh run starts a fresh tentative stream; a resumed one appends to it (its lines stay valid).
+  if (flags.tentative !== undefined && !resumed) fs.writeFileSync(path.resolve(flags.tentative), '');
   const runFinder = LOCAL_HOSTS.has(spec.finder.host);
   const localWorkers = spec.workers.filter((w) => LOCAL_HOSTS.has(w.host)).map((w) => w.id);
   const bin = process.argv[1] as string;
@@ -277,10 +279,10 @@ export async function runCluster(
           const live = [...children.keys()].filter((n) => !finished.has(n));
           if (live.length > 0) {
             // The second kill always hits the finder (when it runs here), so short runs exercise both kinds.
-          const target =
-            kills.length === 1 && live.includes('finder')
-              ? 'finder'
-              : (live[Math.floor(random() * live.length)] as string);
+            const target =
+              kills.length === 1 && live.includes('finder')
+                ? 'finder'
+                : (live[Math.floor(random() * live.length)] as string);
             const child = children.get(target);
             if (child?.pid !== undefined) {
               kills.push({ target, at: now(), worldLineBefore: worldLine });
@@ -417,6 +419,7 @@ export async function workerCommand(
     spec,
     workerId: id,
     stateDir,
+    ...(flags.tentative !== undefined ? { tentativePath: path.resolve(flags.tentative) } : {}),
     signal: abort.signal,
     ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),
   });

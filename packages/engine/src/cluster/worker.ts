@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { DprClient, type Lsn, TcpTransport, type Version, Worker } from '@darq/darq-core';
 import { StateError } from '../errors.ts';
 import type { Job } from '../job.ts';
+import { participantIds } from '../physical/graph.ts';
+import { DEAD_LETTER_STAGE } from '../physical/lower.ts';
 import { type RunCounters, RuntimeContext } from '../runtime/context.ts';
 import type { OperatorParticipant } from '../runtime/participant.ts';
 import { Scheduler } from '../runtime/scheduler.ts';
 import type { SourceParticipant } from '../runtime/source-participant.ts';
 import { type ClusterSpec, placeParticipants } from './spec.ts';
+import { TentativeFile, TentativeTap } from './tentative.ts';
 
 /** What a worker tells whoever supervises it (the coordinator prints and measures from these). */
 export type WorkerEvent =
@@ -36,6 +39,8 @@ export interface ClusterWorkerOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: WorkerEvent) => void;
   readonly progressEveryMs?: number;
+  /** Also write the tentative stream (rows before they are committed, with retractions) to this file. */
+  readonly tentativePath?: string;
 }
 
 interface Built {
@@ -44,6 +49,7 @@ interface Built {
   readonly sources: SourceParticipant[];
   readonly others: OperatorParticipant[];
   readonly unhook: () => void;
+  readonly taps: TentativeTap[];
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -139,6 +145,14 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
   });
   emit({ type: 'ready', worker: workerId, at: now() });
 
+  const tentative = opts.tentativePath !== undefined ? new TentativeFile(opts.tentativePath) : undefined;
+  let lastCommitMark = 0;
+  const commitMarks = worker.committed$.subscribe((cut) => {
+    const t = now();
+    if (tentative === undefined || !client.running || t - lastCommitMark < 20) return;
+    lastCommitMark = t;
+    tentative.commit(workerId, cut);
+  });
   const cctx = job.connectorContext(stateDir, runtimeOptions);
   const deadLetterPath = job.deadLetterPath(stateDir);
   const placedHere = (p: string) => placement.get(p) === workerId;
@@ -169,11 +183,22 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
       for (const p of [...sources, ...others]) p.checkpoint();
       for (const o of others) o.beforeCommit();
     });
+    const taps: TentativeTap[] = [];
+    if (tentative !== undefined) {
+      for (const s of job.graph.stages) {
+        if (s.kind !== 'sink' || s.id === DEAD_LETTER_STAGE) continue;
+        for (const pid of participantIds(s).filter(placedHere)) {
+          // A sink stage with operators of its own would need them run twice; such sinks are not tapped.
+          if (s.operators.length === 0)
+            taps.push(new TentativeTap(tentative, worker.participant(pid), s, workerId));
+        }
+      }
+    }
     let backlog = 0;
     for (const pid of worker.participantIds())
       backlog += worker.participant(pid).pendingOutputs(0 as Lsn, 100_000).length;
     rt.initialRemoteBacklog = backlog;
-    return { rt, scheduler, sources, others, unhook };
+    return { rt, scheduler, sources, others, unhook, taps };
   };
 
   const waitForWork = (ms: number) =>
@@ -229,7 +254,10 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
       const { worldLine, rollbackTo } = pending;
       pending = undefined;
       teardown();
-      if (rollbackTo !== undefined) worker.rollbackTo(rollbackTo as Version);
+      if (rollbackTo !== undefined) {
+        worker.rollbackTo(rollbackTo as Version);
+        tentative?.retract(workerId, rollbackTo);
+      }
       transport.reset();
       built = build();
       frozen = false;
@@ -247,6 +275,15 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
         ...(opts.signal ? { signal: opts.signal } : {}),
         paused: () => frozen,
         interrupted: () => pending !== undefined,
+        ...(b.taps.length > 0
+          ? {
+              afterTurn: () => {
+                let n = 0;
+                for (const tap of b.taps) n += tap.poll(b.rt);
+                return n > 0;
+              },
+            }
+          : {}),
         onProgress: report,
         progressEveryMs: progressEvery,
       });
@@ -272,6 +309,11 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
   } finally {
     teardown();
     cutSub.unsubscribe();
+    commitMarks.unsubscribe();
+    if (tentative !== undefined) {
+      if (failed === undefined) tentative.commit(workerId, worker.cut);
+      tentative.close();
+    }
     await transport.close();
     client.close();
     if (failed === undefined) worker.close();

@@ -34,6 +34,8 @@ export interface SchedulerHooks {
   readonly paused?: () => boolean;
   /** When true, leave the loop at once without committing (the worker is about to roll back). */
   readonly interrupted?: () => boolean;
+  /** Called after every turn of the loop; returns whether it did anything (the tentative stream's taps). */
+  readonly afterTurn?: () => boolean;
 }
 
 /** Thrown by the scheduler when `crashAfterVersions` is reached. */
@@ -117,6 +119,7 @@ export class Scheduler {
       }
       for (const p of this.others) if (p.run()) progressed = true;
       if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
+      if (hooks.afterTurn?.()) progressed = true;
       // Input taken in from other workers (or their acknowledgements) must be committed too, or sinks
       // downstream of it would wait for a cut that never comes.
       if (progressed || this.rt.worker.hasOpenChanges) this.dirty = true;
