@@ -214,3 +214,59 @@ test('the tentative stream, with its retractions applied, equals the committed o
   t.true((applied.get('region_counts') ?? []).length > 100);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('--cluster FILE: a cluster file places the workers; a bad one is refused before anything starts', async (t) => {
+  t.timeout(5 * 60_000);
+  const dir = tmp();
+  const trace = path.join(dir, 'searches.jsonl');
+  writeSearchTraceJsonl(trace, { rate: 10_000, events: 30_000, seed: 3 });
+  const bad = path.join(dir, 'bad.json');
+  fs.writeFileSync(
+    bad,
+    JSON.stringify({ secret: 'short', finder: { host: '127.0.0.1', port: 1 }, workers: [] }),
+  );
+  const refused = await run([
+    ...queryArgs(trace, path.join(dir, 'x'), path.join(dir, 'sx')),
+    '--cluster',
+    bad,
+  ]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /bad\.json: "secret" must be a string of at least 16 bytes/);
+  t.false(fs.existsSync(path.join(dir, 'x.counts')));
+
+  const { createServer } = await import('node:net');
+  const port = () =>
+    new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+  const spec = path.join(dir, 'cluster.json');
+  fs.writeFileSync(
+    spec,
+    JSON.stringify({
+      secret: 'a-test-secret-with-enough-bytes-0123456789',
+      finder: { host: '127.0.0.1', port: await port() },
+      workers: [
+        { id: 'east', host: '127.0.0.1', port: await port() },
+        { id: 'west', host: '127.0.0.1', port: await port() },
+      ],
+    }),
+  );
+  const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
+  t.is(one.code, 0, one.stderr);
+  const two = await run([
+    ...queryArgs(trace, path.join(dir, 'two'), path.join(dir, 's2')),
+    '--cluster',
+    spec,
+  ]);
+  t.is(two.code, 0, two.stderr);
+  t.true(fs.existsSync(path.join(dir, 's2', 'worker-east.sqlite')));
+  t.true(fs.existsSync(path.join(dir, 's2', 'worker-west.sqlite')));
+  t.is(
+    fs.readFileSync(path.join(dir, 'two.counts'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'one.counts'), 'utf8'),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+});
