@@ -152,7 +152,7 @@ const startupCases: [string, string[]][] = [
       path.join(root, 'queries/tutorial/clicks_per_minute.sql'),
       '-q',
       '--output',
-      `per_minute=${path.join(tmp, 'pm.jsonl')}`,
+      `clicks_per_minute=${path.join(tmp, 'pm.jsonl')}`,
     ],
   ],
   [
@@ -330,6 +330,13 @@ for (const p of pooled) {
     `latency: ${p.c.name}: p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms (per round ${roundP99.join(' / ')}), max ${s.maxMs} ms (${s.windows} windows)`,
   );
 }
+
+// Rows in the order of LIVE_CONFIGS; no temporary paths in the messages.
+live.sort(
+  (a, b) =>
+    LIVE_CONFIGS.findIndex((c) => c.name === a.config) - LIVE_CONFIGS.findIndex((c) => c.name === b.config),
+);
+for (const r of live) r.status = r.status.replaceAll(tmp, '$TMP');
 
 // ── 3. max sustainable throughput ──────────────────────────────────────────────────────────────────────
 const SUSTAIN_FLAGS = persistence('machine', 5);
