@@ -153,6 +153,7 @@ program
     new Option('--format <fmt>', 'output format').choices(['text', 'json', 'dot', 'svg']).default('text'),
   )
   .option('--parallelism <n>', 'plan with this many participants per stateful stage', '1')
+  .option('--workers <n>', 'show the placement of participants on this many worker processes', '1')
   .option('--no-speculative', 'plan for a run with --no-speculative')
   .addHelpText(
     'after',

@@ -9,6 +9,7 @@ import type { Io } from './run.ts';
 export interface ExplainFlags {
   format?: string;
   parallelism?: string;
+  workers?: string;
   speculative?: boolean;
   out?: string;
 }
@@ -41,7 +42,18 @@ export async function explainCommand(file: string, flags: ExplainFlags, io: Io):
       throw new CliError(EXIT_USAGE, `${file}: ${e.message}`);
     throw e;
   }
-  const model = planModel(file, program, job, flags.speculative ?? true);
+  const workers = Number(flags.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new CliError(EXIT_USAGE, `--workers expects a whole number 1..64, got '${flags.workers}'`);
+  const { placeParticipants } = await import('@darq/engine');
+  const placement =
+    workers > 1
+      ? placeParticipants(
+          job.graph,
+          Array.from({ length: workers }, (_, i) => `w${i}`),
+        )
+      : undefined;
+  const model = planModel(file, program, job, flags.speculative ?? true, placement);
   switch (format) {
     case 'json':
       io.stdout(`${JSON.stringify(model, null, 2)}\n`);

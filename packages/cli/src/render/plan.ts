@@ -62,7 +62,14 @@ function connectorOf(options: Readonly<Record<string, string>>): Record<string, 
 }
 
 /** Builds the plan model of a compiled job (no state is touched). */
-export function planModel(file: string, program: Program, job: Job, speculative: boolean): PlanModel {
+export function planModel(
+  file: string,
+  program: Program,
+  job: Job,
+  speculative: boolean,
+  placement?: ReadonlyMap<string, string>,
+): PlanModel {
+  const workerOf = (p: string) => placement?.get(p) ?? 'w0';
   const stages: PlanStage[] = job.graph.stages.map((s) => {
     const participants = Array.from({ length: s.parallelism }, (_, i) => `${s.id}.${i}`);
     const inputs = s.inputs.map((e) => {
@@ -89,7 +96,7 @@ export function planModel(file: string, program: Program, job: Job, speculative:
       description: describe(s),
       parallelism: s.parallelism,
       participants,
-      worker: 'w0',
+      worker: [...new Set(participants.map(workerOf))].join(', '),
       inputs,
       sides: s.sides.map((x) => ({ name: x.name, to: x.to })),
       operators: s.operators.map((o) => ({ id: o.id, name: o.name, state: o.state })),
@@ -105,7 +112,14 @@ export function planModel(file: string, program: Program, job: Job, speculative:
     file,
     logical: explain(program),
     speculative,
-    workers: [{ id: 'w0', stateFile: 'worker-0.sqlite', stages: stages.map((s) => s.id) }],
+    workers:
+      placement === undefined
+        ? [{ id: 'w0', stateFile: 'worker-0.sqlite', stages: stages.map((s) => s.id) }]
+        : [...new Set(placement.values())].map((id) => ({
+            id,
+            stateFile: `worker-${id}.sqlite`,
+            stages: stages.filter((s) => s.participants.some((p) => workerOf(p) === id)).map((s) => s.id),
+          })),
     stages,
     warnings: [...job.graph.warnings],
   };
@@ -118,7 +132,7 @@ export function planText(m: PlanModel): string {
   out.push('');
   const participants = m.stages.reduce((n, s) => n + s.parallelism, 0);
   out.push(
-    `Physical plan: ${m.stages.length} stages, ${participants} participants (one DARQ each) on ${m.workers.length} worker (${m.workers
+    `Physical plan: ${m.stages.length} stages, ${participants} participants (one DARQ each) on ${m.workers.length} worker${m.workers.length === 1 ? '' : 's'} (${m.workers
       .map((w) => `${w.id}: ${w.stateFile}`)
       .join(', ')})`,
   );
