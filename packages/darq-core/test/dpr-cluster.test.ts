@@ -243,3 +243,49 @@ test('an unauthenticated finder connection is refused', async (t) => {
   w.close();
   await finder.close();
 });
+
+test('versions that ride on one background fsync are each reported with their dependencies', async (t) => {
+  const dir = tempDir(t, true);
+  const finder = await Finder.listen({ statePath: join(dir, 'f.json'), secret: SECRET, members: ['A', 'B'] });
+  const open = (id: string, opts: { persistence?: 'machine'; syncInBackground?: boolean }) => {
+    const worker = Worker.open({ path: join(dir, `${id}.sqlite`), workerId: id, undo: true, ...opts });
+    const client: DprClient = new DprClient({
+      worker,
+      finder: { host: '127.0.0.1', port: finder.port },
+      secret: SECRET,
+      host: {
+        freeze: () => worker.commit(),
+        recover: (_wl, to) => {
+          if (to !== undefined) worker.rollbackTo(to as never);
+          client.resumed();
+        },
+      },
+    });
+    return { worker, client };
+  };
+  const a = open('A', { persistence: 'machine', syncInBackground: true });
+  const b = open('B', {});
+  await waitFor('world-line 1', () => a.client.running && b.client.running);
+  const q = a.worker.participant('q');
+  q.enqueue('p', 0, [packr.pack(0)]);
+  a.worker.commit(); // its fsync is now in flight: the next two versions ride on the following one
+  a.client.dependOn('B', 1000); // B never gets there
+  q.enqueue('p', 1, [packr.pack(1)]);
+  const dependent = a.worker.commit();
+  q.enqueue('p', 2, [packr.pack(2)]);
+  const last = a.worker.commit();
+  t.is(Number(dependent), 1000);
+  await waitFor(
+    'the finder to hear of the last version',
+    () => finder.graph.workers.get('A')?.persisted === last,
+  );
+  t.true(
+    (finder.graph.workers.get('A')?.cut ?? 0) < dependent,
+    'A’s cut stays below the version that read from B’s uncommitted version 1000',
+  );
+  a.client.close();
+  b.client.close();
+  a.worker.close();
+  b.worker.close();
+  await finder.close();
+});

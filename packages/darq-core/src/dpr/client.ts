@@ -58,6 +58,7 @@ export class DprClient {
   private pendingFreeze: number | undefined;
   private finished = false;
   private lastCut = 0;
+  private reportedUpTo = 0;
 
   constructor(private readonly opts: DprClientOptions) {
     this.worker = opts.worker;
@@ -144,6 +145,12 @@ export class DprClient {
   }
 
   private onPersisted(v: number): void {
+    // persisted$ skips the versions that rode on one background fsync with v: report those too, or the
+    // finder would commit them without knowing what they read.
+    for (const [cv, cd] of this.closedDeps) {
+      if (cv > this.reportedUpTo && cv < v) this.channel?.send({ t: 'report', v: cv, deps: [...cd] });
+    }
+    this.reportedUpTo = v;
     const deps = this.closedDeps.get(v);
     this.channel?.send({ t: 'report', v, deps: deps ? [...deps] : [] });
     if (this.pendingFreeze !== undefined && !this.worker.hasOpenChanges) this.answerFreeze();
