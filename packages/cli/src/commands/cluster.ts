@@ -297,6 +297,27 @@ export async function runCluster(
     startChaos = schedule;
   }
 
+  // On a terminal: one live status line over all workers (their counters add up).
+  const showProgress = io.isTty && !flags.quiet;
+  const progressTimer = showProgress
+    ? setInterval(() => {
+        let eventsIn = 0;
+        let rowsOut = 0;
+        let badRecords = 0;
+        let version = 0;
+        for (const c of counters.values()) {
+          eventsIn += c.eventsIn;
+          rowsOut += c.rowsOut;
+          badRecords += c.badRecords;
+          version = Math.max(version, c.versions);
+        }
+        const secs = (now() - started) / 1000;
+        io.stderr(
+          `\r\x1b[2K${eventsIn.toLocaleString('en-US')} events in, ${rowsOut.toLocaleString('en-US')} rows out, ${children.size} processes up, world-line ${worldLine}${kills.length ? `, ${kills.length} killed` : ''}${badRecords ? `, ${badRecords} bad` : ''}, ${secs.toFixed(1)} s`,
+        );
+      }, 250)
+    : undefined;
+
   const onSigint = () => {
     stopping = true;
     for (const c of children.values()) c.kill('SIGTERM');
@@ -344,8 +365,10 @@ export async function runCluster(
       )}\n`,
     );
   }
-  if (fatal !== undefined)
-    throw new CliError(fatal === 'interrupted' ? EXIT_RUNTIME : EXIT_RUNTIME, `darq: ${fatal}`);
+  if (showProgress) io.stderr('\r\x1b[2K');
+  if (progressTimer !== undefined) clearInterval(progressTimer);
+  const interrupted = fatal === 'interrupted';
+  if (fatal !== undefined && !interrupted) throw new CliError(EXIT_RUNTIME, `darq: ${fatal}`);
   let eventsIn = 0;
   let rowsOut = 0;
   let badRecords = 0;
@@ -367,13 +390,14 @@ export async function runCluster(
     elapsedMs,
     deadLetterPath: job.deadLetterPath(stateDir),
     resumed,
+    ...(interrupted ? { stopped: 'interrupted' as const } : {}),
   };
   if (!flags.quiet) {
     io.stderr(
       `${summaryLine(summary, temporaryState ? undefined : stateDir)}, ${localWorkers.length} workers${kills.length ? `, ${kills.length} processes killed and recovered` : ''}\n`,
     );
   }
-  if (temporaryState) fs.rmSync(stateDir, { recursive: true, force: true });
+  if (temporaryState && !interrupted) fs.rmSync(stateDir, { recursive: true, force: true });
   return summary;
 }
 
