@@ -61,212 +61,224 @@ function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'darq-cluster-'));
 }
 
-test('1 worker, 3 workers speculative and 3 workers non-speculative commit the same output', async (t) => {
-  t.timeout(5 * 60_000);
-  const dir = tmp();
-  const trace = path.join(dir, 'searches.jsonl');
-  writeSearchTraceJsonl(trace, { rate: 10_000, events: 100_000, seed: 5 });
-  const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
-  t.is(one.code, 0, one.stderr);
-  const spec = await run([
-    ...queryArgs(trace, path.join(dir, 'three'), path.join(dir, 's3')),
-    '--workers',
-    '3',
-  ]);
-  t.is(spec.code, 0, spec.stderr);
-  t.regex(spec.stderr, /3 workers/);
-  const base = await run([
-    ...queryArgs(trace, path.join(dir, 'base'), path.join(dir, 'sb')),
-    '--workers',
-    '3',
-    '--no-speculative',
-  ]);
-  t.is(base.code, 0, base.stderr);
-  const golden = fs.readFileSync(path.join(dir, 'one.counts'), 'utf8');
-  t.true(golden.split('\n').length > 100);
-  for (const name of ['three', 'base']) {
-    t.is(fs.readFileSync(path.join(dir, `${name}.counts`), 'utf8'), golden, `${name}: region_counts`);
-    t.is(
-      fs.readFileSync(path.join(dir, `${name}.anomalies`), 'utf8'),
-      fs.readFileSync(path.join(dir, 'one.anomalies'), 'utf8'),
-      `${name}: anomalies`,
-    );
-  }
-  // A state dir remembers its cluster: resuming with another worker count is refused before anything runs.
-  const wrong = await run([
-    ...queryArgs(trace, path.join(dir, 'three'), path.join(dir, 's3')),
-    '--workers',
-    '2',
-  ]);
-  t.is(wrong.code, 2);
-  t.regex(wrong.stderr, /--workers 3/);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+test.serial(
+  '1 worker, 3 workers speculative and 3 workers non-speculative commit the same output',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    writeSearchTraceJsonl(trace, { rate: 10_000, events: 100_000, seed: 5 });
+    const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
+    t.is(one.code, 0, one.stderr);
+    const spec = await run([
+      ...queryArgs(trace, path.join(dir, 'three'), path.join(dir, 's3')),
+      '--workers',
+      '3',
+    ]);
+    t.is(spec.code, 0, spec.stderr);
+    t.regex(spec.stderr, /3 workers/);
+    const base = await run([
+      ...queryArgs(trace, path.join(dir, 'base'), path.join(dir, 'sb')),
+      '--workers',
+      '3',
+      '--no-speculative',
+    ]);
+    t.is(base.code, 0, base.stderr);
+    const golden = fs.readFileSync(path.join(dir, 'one.counts'), 'utf8');
+    t.true(golden.split('\n').length > 100);
+    for (const name of ['three', 'base']) {
+      t.is(fs.readFileSync(path.join(dir, `${name}.counts`), 'utf8'), golden, `${name}: region_counts`);
+      t.is(
+        fs.readFileSync(path.join(dir, `${name}.anomalies`), 'utf8'),
+        fs.readFileSync(path.join(dir, 'one.anomalies'), 'utf8'),
+        `${name}: anomalies`,
+      );
+    }
+    // A state dir remembers its cluster: resuming with another worker count is refused before anything runs.
+    const wrong = await run([
+      ...queryArgs(trace, path.join(dir, 'three'), path.join(dir, 's3')),
+      '--workers',
+      '2',
+    ]);
+    t.is(wrong.code, 2);
+    t.regex(wrong.stderr, /--workers 3/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);
 
-test(`chaos: SIGKILL random workers and the finder while the paper pipeline runs on 3 workers; committed output equals a failure-free run${LONG ? ' (long form)' : ''}`, async (t) => {
-  t.timeout(15 * 60_000);
-  const dir = tmp();
-  const trace = path.join(dir, 'searches.jsonl');
-  const events = LONG ? 1_500_000 : 600_000;
-  writeSearchTraceJsonl(trace, { rate: 50_000, events, seed: 21 });
-  const golden = await run(queryArgs(trace, path.join(dir, 'golden'), path.join(dir, 'sg')));
-  t.is(golden.code, 0, golden.stderr);
-  const seed = Number(process.env.DARQ_SEED ?? Date.now() % 100_000);
-  t.log(`chaos seed ${seed}`);
-  const report = path.join(dir, 'chaos.json');
-  const started = Date.now();
-  const chaos = await run([
-    ...queryArgs(trace, path.join(dir, 'chaos'), path.join(dir, 'sc')),
-    '--workers',
-    '3',
-    '--chaos',
-    LONG ? `500:2000:${seed}` : `400:900:${seed}`,
-    // Bounded, so a run on a loaded machine (slow restarts) still ends.
-    '--chaos-kills',
-    LONG ? '30' : '8',
-    '--chaos-report',
-    report,
-  ]);
-  t.is(chaos.code, 0, chaos.stderr);
-  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as {
-    kills: number;
-    workerKills: number;
-    finderKills: number;
-    recoveryMs: { p50?: number; p99?: number; max?: number; measured: number };
-  };
-  t.log(
-    `${r.kills} kills (${r.finderKills} of the finder), recovery p50 ${r.recoveryMs.p50?.toFixed(0)} ms, p99 ${r.recoveryMs.p99?.toFixed(0)} ms`,
-  );
-  t.true(r.kills >= (LONG ? 20 : 5), `only ${r.kills} kills happened before the run ended`);
-  t.true(r.finderKills >= 1, 'the finder was never killed');
-  t.true(r.workerKills >= 1, 'no worker was killed');
-  let rows = 0;
-  for (const sink of ['counts', 'anomalies']) {
-    const expected = fs.readFileSync(path.join(dir, `golden.${sink}`), 'utf8');
-    const actual = fs.readFileSync(path.join(dir, `chaos.${sink}`), 'utf8');
-    const d = diff(expected, actual);
-    t.deepEqual(
-      d,
-      { missing: 0, duplicated: 0, different: 0 },
-      `${sink}: rows differ from the failure-free run`,
+test.serial(
+  `chaos: SIGKILL random workers and the finder while the paper pipeline runs on 3 workers; committed output equals a failure-free run${LONG ? ' (long form)' : ''}`,
+  async (t) => {
+    t.timeout(15 * 60_000);
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    const events = LONG ? 1_500_000 : 600_000;
+    writeSearchTraceJsonl(trace, { rate: 50_000, events, seed: 21 });
+    const golden = await run(queryArgs(trace, path.join(dir, 'golden'), path.join(dir, 'sg')));
+    t.is(golden.code, 0, golden.stderr);
+    const seed = Number(process.env.DARQ_SEED ?? Date.now() % 100_000);
+    t.log(`chaos seed ${seed}`);
+    const report = path.join(dir, 'chaos.json');
+    const started = Date.now();
+    const chaos = await run([
+      ...queryArgs(trace, path.join(dir, 'chaos'), path.join(dir, 'sc')),
+      '--workers',
+      '3',
+      '--chaos',
+      LONG ? `500:2000:${seed}` : `400:900:${seed}`,
+      // Bounded, so a run on a loaded machine (slow restarts) still ends.
+      '--chaos-kills',
+      LONG ? '30' : '8',
+      '--chaos-report',
+      report,
+    ]);
+    t.is(chaos.code, 0, chaos.stderr);
+    const r = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      kills: number;
+      workerKills: number;
+      finderKills: number;
+      recoveryMs: { p50?: number; p99?: number; max?: number; measured: number };
+    };
+    t.log(
+      `${r.kills} kills (${r.finderKills} of the finder), recovery p50 ${r.recoveryMs.p50?.toFixed(0)} ms, p99 ${r.recoveryMs.p99?.toFixed(0)} ms`,
     );
-    t.is(actual, expected, `${sink}: same rows, same order`);
-    rows += expected.split('\n').filter(Boolean).length;
-  }
-  if (LONG) {
+    t.true(r.kills >= (LONG ? 20 : 5), `only ${r.kills} kills happened before the run ended`);
+    t.true(r.finderKills >= 1, 'the finder was never killed');
+    t.true(r.workerKills >= 1, 'no worker was killed');
+    let rows = 0;
+    for (const sink of ['counts', 'anomalies']) {
+      const expected = fs.readFileSync(path.join(dir, `golden.${sink}`), 'utf8');
+      const actual = fs.readFileSync(path.join(dir, `chaos.${sink}`), 'utf8');
+      const d = diff(expected, actual);
+      t.deepEqual(
+        d,
+        { missing: 0, duplicated: 0, different: 0 },
+        `${sink}: rows differ from the failure-free run`,
+      );
+      t.is(actual, expected, `${sink}: same rows, same order`);
+      rows += expected.split('\n').filter(Boolean).length;
+    }
+    if (LONG) {
+      fs.writeFileSync(
+        path.join(root, 'bench/results/chaos-paper-long.json'),
+        `${JSON.stringify(
+          {
+            what: 'paper pipeline on 3 worker processes + finder; random SIGKILL every 0.5-2 s (finder included); committed output compared with a failure-free single-worker run',
+            date: new Date().toISOString(),
+            events,
+            rowsCompared: rows,
+            missing: 0,
+            duplicated: 0,
+            different: 0,
+            wallSeconds: (Date.now() - started) / 1000,
+            seed,
+            ...r,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);
+
+test.serial(
+  'the tentative stream, with its retractions applied, equals the committed output (workers killed meanwhile)',
+  async (t) => {
+    t.timeout(10 * 60_000);
+    const { applyTentative } = await import('@darq/engine');
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    writeSearchTraceJsonl(trace, { rate: 20_000, events: 300_000, seed: 8 });
+    const tentative = path.join(dir, 'tentative.jsonl');
+    const r = await run([
+      ...queryArgs(trace, path.join(dir, 'out'), path.join(dir, 'st')),
+      '--workers',
+      '3',
+      '--tentative',
+      tentative,
+      '--chaos',
+      `600:900:${Date.now() % 1000}`,
+      '--chaos-kills',
+      '3',
+    ]);
+    t.is(r.code, 0, r.stderr);
+    const text = fs.readFileSync(tentative, 'utf8');
+    t.regex(text, /"retract":/, 'a kill always leaves a retraction marker');
+    t.regex(text, /"commit":/);
+    const applied = applyTentative(text);
+    for (const [sink, file] of [
+      ['region_counts', 'out.counts'],
+      ['anomalies', 'out.anomalies'],
+    ] as const) {
+      const committed = fs
+        .readFileSync(path.join(dir, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as unknown);
+      t.deepEqual(applied.get(sink) ?? [], committed, `${sink}: tentative stream ≠ committed output`);
+    }
+    t.true((applied.get('region_counts') ?? []).length > 100);
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);
+
+test.serial(
+  '--cluster FILE: a cluster file places the workers; a bad one is refused before anything starts',
+  async (t) => {
+    t.timeout(5 * 60_000);
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    writeSearchTraceJsonl(trace, { rate: 10_000, events: 30_000, seed: 3 });
+    const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(
-      path.join(root, 'bench/results/chaos-paper-long.json'),
-      `${JSON.stringify(
-        {
-          what: 'paper pipeline on 3 worker processes + finder; random SIGKILL every 0.5-2 s (finder included); committed output compared with a failure-free single-worker run',
-          date: new Date().toISOString(),
-          events,
-          rowsCompared: rows,
-          missing: 0,
-          duplicated: 0,
-          different: 0,
-          wallSeconds: (Date.now() - started) / 1000,
-          seed,
-          ...r,
-        },
-        null,
-        2,
-      )}\n`,
+      bad,
+      JSON.stringify({ secret: 'short', finder: { host: '127.0.0.1', port: 1 }, workers: [] }),
     );
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+    const refused = await run([
+      ...queryArgs(trace, path.join(dir, 'x'), path.join(dir, 'sx')),
+      '--cluster',
+      bad,
+    ]);
+    t.is(refused.code, 2);
+    t.regex(refused.stderr, /bad\.json: "secret" must be a string of at least 16 bytes/);
+    t.false(fs.existsSync(path.join(dir, 'x.counts')));
 
-test('the tentative stream, with its retractions applied, equals the committed output (workers killed meanwhile)', async (t) => {
-  t.timeout(10 * 60_000);
-  const { applyTentative } = await import('@darq/engine');
-  const dir = tmp();
-  const trace = path.join(dir, 'searches.jsonl');
-  writeSearchTraceJsonl(trace, { rate: 20_000, events: 300_000, seed: 8 });
-  const tentative = path.join(dir, 'tentative.jsonl');
-  const r = await run([
-    ...queryArgs(trace, path.join(dir, 'out'), path.join(dir, 'st')),
-    '--workers',
-    '3',
-    '--tentative',
-    tentative,
-    '--chaos',
-    `600:900:${Date.now() % 1000}`,
-    '--chaos-kills',
-    '3',
-  ]);
-  t.is(r.code, 0, r.stderr);
-  const text = fs.readFileSync(tentative, 'utf8');
-  t.regex(text, /"retract":/, 'a kill always leaves a retraction marker');
-  t.regex(text, /"commit":/);
-  const applied = applyTentative(text);
-  for (const [sink, file] of [
-    ['region_counts', 'out.counts'],
-    ['anomalies', 'out.anomalies'],
-  ] as const) {
-    const committed = fs
-      .readFileSync(path.join(dir, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as unknown);
-    t.deepEqual(applied.get(sink) ?? [], committed, `${sink}: tentative stream ≠ committed output`);
-  }
-  t.true((applied.get('region_counts') ?? []).length > 100);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-test('--cluster FILE: a cluster file places the workers; a bad one is refused before anything starts', async (t) => {
-  t.timeout(5 * 60_000);
-  const dir = tmp();
-  const trace = path.join(dir, 'searches.jsonl');
-  writeSearchTraceJsonl(trace, { rate: 10_000, events: 30_000, seed: 3 });
-  const bad = path.join(dir, 'bad.json');
-  fs.writeFileSync(
-    bad,
-    JSON.stringify({ secret: 'short', finder: { host: '127.0.0.1', port: 1 }, workers: [] }),
-  );
-  const refused = await run([
-    ...queryArgs(trace, path.join(dir, 'x'), path.join(dir, 'sx')),
-    '--cluster',
-    bad,
-  ]);
-  t.is(refused.code, 2);
-  t.regex(refused.stderr, /bad\.json: "secret" must be a string of at least 16 bytes/);
-  t.false(fs.existsSync(path.join(dir, 'x.counts')));
-
-  const { createServer } = await import('node:net');
-  const port = () =>
-    new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
+    const { createServer } = await import('node:net');
+    const port = () =>
+      new Promise<number>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => {
+          const p = (s.address() as { port: number }).port;
+          s.close(() => resolve(p));
+        });
       });
-    });
-  const spec = path.join(dir, 'cluster.json');
-  fs.writeFileSync(
-    spec,
-    JSON.stringify({
-      secret: 'a-test-secret-with-enough-bytes-0123456789',
-      finder: { host: '127.0.0.1', port: await port() },
-      workers: [
-        { id: 'east', host: '127.0.0.1', port: await port() },
-        { id: 'west', host: '127.0.0.1', port: await port() },
-      ],
-    }),
-  );
-  const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
-  t.is(one.code, 0, one.stderr);
-  const two = await run([
-    ...queryArgs(trace, path.join(dir, 'two'), path.join(dir, 's2')),
-    '--cluster',
-    spec,
-  ]);
-  t.is(two.code, 0, two.stderr);
-  t.true(fs.existsSync(path.join(dir, 's2', 'worker-east.sqlite')));
-  t.true(fs.existsSync(path.join(dir, 's2', 'worker-west.sqlite')));
-  t.is(
-    fs.readFileSync(path.join(dir, 'two.counts'), 'utf8'),
-    fs.readFileSync(path.join(dir, 'one.counts'), 'utf8'),
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+    const spec = path.join(dir, 'cluster.json');
+    fs.writeFileSync(
+      spec,
+      JSON.stringify({
+        secret: 'a-test-secret-with-enough-bytes-0123456789',
+        finder: { host: '127.0.0.1', port: await port() },
+        workers: [
+          { id: 'east', host: '127.0.0.1', port: await port() },
+          { id: 'west', host: '127.0.0.1', port: await port() },
+        ],
+      }),
+    );
+    const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
+    t.is(one.code, 0, one.stderr);
+    const two = await run([
+      ...queryArgs(trace, path.join(dir, 'two'), path.join(dir, 's2')),
+      '--cluster',
+      spec,
+    ]);
+    t.is(two.code, 0, two.stderr);
+    t.true(fs.existsSync(path.join(dir, 's2', 'worker-east.sqlite')));
+    t.true(fs.existsSync(path.join(dir, 's2', 'worker-west.sqlite')));
+    t.is(
+      fs.readFileSync(path.join(dir, 'two.counts'), 'utf8'),
+      fs.readFileSync(path.join(dir, 'one.counts'), 'utf8'),
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);
