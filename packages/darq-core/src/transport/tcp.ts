@@ -138,8 +138,10 @@ export class TcpTransport {
     this.unsubOut = this.worker.onOutAppend(() => {
       // Speculative: send at once. Otherwise new OUT entries become sendable once committed; commit soon if
       // we are the committer.
-      if (this.speculative) this.scheduleFlush();
-      else if (this.opts.autoCommit) this.scheduleCommit();
+      if (this.speculative) {
+        for (const link of this.links.values()) link.outPending = true;
+        this.scheduleFlush();
+      } else if (this.opts.autoCommit) this.scheduleCommit();
     });
     server.on('connection', (socket) => this.accept(socket));
   }
@@ -381,6 +383,11 @@ class PeerLink {
   private unreceived = 0;
   /** Speculative mode: the last LSN sent on this connection, per participant. */
   private readonly sentUpTo = new Map<Darq, Lsn>();
+  /**
+   * Speculative mode: OUT entries may wait beyond `sentUpTo` (appended since the last scan, or left when the
+   * window filled). Without it a pump (on every receipt and every cut) skips the outbox query.
+   */
+  outPending = true;
   private nextId = 1;
   private delay: number;
   private timer: NodeJS.Timeout | undefined;
@@ -470,6 +477,7 @@ class PeerLink {
       this.unacked.clear();
       this.unreceived = 0;
       this.sentUpTo.clear();
+      this.outPending = true;
       this.scheduleReconnect();
     });
   }
@@ -525,8 +533,9 @@ class PeerLink {
   private pumpSpeculative(): void {
     const t = this.transport;
     const dpr = t.dpr as DprClient;
-    if (!dpr.running) return;
+    if (!dpr.running || !this.outPending) return;
     while (this.ready && this.socket !== undefined && this.unreceived < MAX_UNRECEIVED) {
+      this.outPending = false;
       const w = t.worker;
       const limit = t.opts.batchSize;
       const msgs: WireMessage[] = [];
@@ -557,6 +566,8 @@ class PeerLink {
       t.stats.batchesSent++;
       t.stats.messagesSent += msgs.length;
       this.socket.write(encodeFrame({ t: 'batch', id, msgs, wl: dpr.worldLine, v: maxVersion }));
+      // The window may have stopped this scan short of the end: look again on the next pump.
+      this.outPending = true;
     }
   }
 
