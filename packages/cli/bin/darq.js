@@ -57,8 +57,16 @@ function needsTypeScript(args) {
 
 const choice = process.env.DARQ_BUNDLE;
 const useBundle = choice === '1' ? fs.existsSync(bundle) : choice !== '0' && bundleIsFresh();
-if (!useBundle || needsTypeScript(process.argv.slice(2))) {
+if (!useBundle) {
   const { register } = await import('tsx/esm/api');
   register();
+} else if (needsTypeScript(process.argv.slice(2))) {
+  // Registered only when the engine is about to import a .ts module (loadFunctions calls this): with tsx's
+  // hooks in place every later import goes through them, so the bundle itself is loaded first, without.
+  let registered;
+  globalThis.__darqLoadTypeScript = () => {
+    registered ??= import('tsx/esm/api').then(({ register }) => void register());
+    return registered;
+  };
 }
 await import(useBundle ? pathToFileURL(bundle).href : '../src/bin.ts');

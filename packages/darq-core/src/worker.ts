@@ -164,6 +164,11 @@ export class Worker {
     return this.persistedVersion as Version;
   }
 
+  /** Whether a background fsync is still making closed versions durable (`persisted$` has not caught up). */
+  get syncPending(): boolean {
+    return this.syncing || this.syncAgain;
+  }
+
   /** Whether the open version holds changes that the next `commit()` will make durable. */
   get hasOpenChanges(): boolean {
     return this.dirty;

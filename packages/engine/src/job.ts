@@ -82,6 +82,9 @@ export async function loadFunctions(
     }
     let mod: Record<string, unknown>;
     try {
+      // The CLI's bundle registers its TypeScript loader only when a .ts module is about to be imported.
+      const loadTs = (globalThis as { __darqLoadTypeScript?: () => Promise<void> }).__darqLoadTypeScript;
+      if (loadTs !== undefined && /\.[cm]?tsx?$/.test(file)) await loadTs();
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
       throw new PlanError(

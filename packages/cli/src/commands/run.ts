@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job, Progress, RunSummary } from '@darq/engine';
+import type { Program } from '@darq/parser';
 import { CliError, EXIT_BAD_RECORDS, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
 import { type RowFormat, RowPrinter } from '../render/rows.ts';
 import { progressLine, summaryLine } from '../render/summary.ts';
@@ -159,6 +160,8 @@ export async function buildJob(
   io: Io,
   stateDir: string,
   stdout: (text: string) => void,
+  /** An already compiled program (cluster workers get the coordinator's, and skip building the parser). */
+  compiled?: Program,
 ): Promise<Job> {
   const persistence = (flags.persistence ?? 'process') as 'process' | 'machine';
   const parallelism = intFlag(flags.parallelism, '--parallelism', 1) ?? 1;
@@ -167,9 +170,8 @@ export async function buildJob(
   const checkpointIntervalMs = intFlag(flags.checkpointInterval, '--checkpoint-interval', 0);
   const maxBad = intFlag(flags.maxBadRecords, '--max-bad-records', 0);
   // The parser and the engine are loaded once the flags are known to be good: a usage error costs nothing.
-  const { compileFile } = await import('./compile.ts');
   const { EngineError, Job } = await import('@darq/engine');
-  const program = compileFile(file, io.stderr);
+  const program = compiled ?? (await import('./compile.ts')).compileFile(file, io.stderr);
   try {
     return await Job.create(program, {
       stateDir,

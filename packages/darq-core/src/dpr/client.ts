@@ -153,7 +153,8 @@ export class DprClient {
     this.reportedUpTo = v;
     const deps = this.closedDeps.get(v);
     this.channel?.send({ t: 'report', v, deps: deps ? [...deps] : [] });
-    if (this.pendingFreeze !== undefined && !this.worker.hasOpenChanges) this.answerFreeze();
+    if (this.pendingFreeze !== undefined && !this.worker.hasOpenChanges && !this.worker.syncPending)
+      this.answerFreeze();
   }
 
   private connect(): void {
@@ -208,8 +209,7 @@ export class DprClient {
           this.opts.host.freeze();
         }
         this.pendingFreeze = f.round;
-        if (!this.worker.hasOpenChanges && this.worker.persisted >= this.worker.version - 1)
-          this.answerFreeze();
+        if (!this.worker.hasOpenChanges && !this.worker.syncPending) this.answerFreeze();
         return;
       case 'recover':
         this.pendingFreeze = undefined;
