@@ -141,16 +141,18 @@ export async function runCluster(
   });
 
   const debug = process.env.DARQ_CLUSTER_DEBUG !== undefined;
-  // Chaos starts once the cluster runs (every local worker joined the first world-line).
+  // Spares and chaos start once the cluster runs (every local worker joined the first world-line).
   let startChaos: (() => void) | undefined;
+  let startSpares: () => void = () => {};
   const joined = new Set<string>();
   const onEvent = (e: WorkerEvent) => {
-    if (e.type === 'recovered' && startChaos !== undefined) {
+    if (e.type === 'recovered' && !localWorkers.every((w) => joined.has(w))) {
       joined.add(e.worker);
       if (localWorkers.every((w) => joined.has(w))) {
+        startSpares();
         const go = startChaos;
         startChaos = undefined;
-        go();
+        go?.();
       }
     }
     if (debug) io.stderr(`[cluster] ${JSON.stringify(e)}\n`);
@@ -168,6 +170,30 @@ export async function runCluster(
   // A warm spare: a worker process that has loaded and planned the job and waits to be told which worker to
   // become. When a worker dies, the spare takes its file over at once; restart time is then the time to open
   // a SQLite file and join a recovery round, not the time to start Node and load the engine.
+  // Workers hosting a source that reads stdin get the supervisor's stdin (and are always started afresh).
+  const { placeParticipants } = await import('@darq/engine');
+  const placement = placeParticipants(
+    job.graph,
+    spec.workers.map((w) => w.id),
+  );
+  const overrides = new Map(
+    flags.input.map((i) => [i.slice(0, i.indexOf('=')).toLowerCase(), i.slice(i.indexOf('=') + 1)]),
+  );
+  const stdinWorkers = new Set<string>();
+  for (const s of job.graph.stages) {
+    const def = s.source?.def;
+    if (def === undefined) continue;
+    if (
+      (def.options.connector ?? '').toLowerCase() !== 'stdin' &&
+      overrides.get(def.name.toLowerCase()) !== '-'
+    )
+      continue;
+    for (let i = 0; i < s.parallelism; i++) {
+      const w = placement.get(`${s.id}.${i}`);
+      if (w !== undefined) stdinWorkers.add(w);
+    }
+  }
+  let stdinTarget: NodeJS.WritableStream | undefined;
   const spares: Array<{ child: ChildProcess; ready: boolean }> = [];
   const SPARES = Math.min(3, localWorkers.length);
   const spawnSpare = () => {
@@ -244,7 +270,10 @@ export async function runCluster(
       spawnFinderSpare();
       return;
     }
-    const ready = name === 'finder' ? -1 : spares.findIndex((s) => s.ready && s.child.connected);
+    const ready =
+      name === 'finder' || stdinWorkers.has(name)
+        ? -1
+        : spares.findIndex((s) => s.ready && s.child.connected);
     if (ready >= 0) {
       const child = (spares.splice(ready, 1)[0] as { child: ChildProcess }).child;
       child.send({ type: 'take', worker: name });
@@ -256,17 +285,32 @@ export async function runCluster(
       name === 'finder'
         ? [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
         : [bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
+    const readsStdin = stdinWorkers.has(name);
     const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: [readsStdin ? 'pipe' : 'ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, DARQ_RUN_FLAGS: childFlags, DARQ_PROGRAM_FILE: programFile },
     });
+    if (readsStdin && child.stdin) {
+      // Our stdin feeds the worker running the stdin source. Lines a killed worker had read but not yet
+      // committed are gone with it: stdin cannot be replayed (use a file source for exactly-once input).
+      child.stdin.on('error', () => {});
+      if (stdinTarget !== undefined) process.stdin.unpipe(stdinTarget);
+      stdinTarget = child.stdin;
+      process.stdin.pipe(child.stdin);
+    }
     adopt(name, child);
   };
 
   if (runFinder) start('finder');
   for (const w of localWorkers) start(w);
-  for (let i = 0; i < SPARES; i++) spawnSpare();
-  spawnFinderSpare();
+  // Spares start once the cluster runs, so they do not slow its start down.
+  let sparesStarted = false;
+  startSpares = () => {
+    if (sparesStarted) return;
+    sparesStarted = true;
+    for (let i = 0; i < SPARES; i++) spawnSpare();
+    spawnFinderSpare();
+  };
 
   // Chaos: kill a random live process now and then (the finder included); the supervisor restarts it.
   let chaosTimer: NodeJS.Timeout | undefined;
