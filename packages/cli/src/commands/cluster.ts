@@ -122,6 +122,8 @@ export async function runCluster(
   const runFinder = LOCAL_HOSTS.has(spec.finder.host);
   const localWorkers = spec.workers.filter((w) => LOCAL_HOSTS.has(w.host)).map((w) => w.id);
   const bin = process.argv[1] as string;
+  // For profiling a cluster: extra node flags for every child, e.g. DARQ_CHILD_NODE_ARGS='--cpu-prof'.
+  const nodeArgs = (process.env.DARQ_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const childFlags = JSON.stringify({ ...flags, state: stateDir, chaos: undefined, chaosReport: undefined });
   const started = now();
   const children = new Map<string, ChildProcess>();
@@ -198,10 +200,14 @@ export async function runCluster(
   const SPARES = Math.min(3, localWorkers.length);
   const spawnSpare = () => {
     if (stopping || spares.length >= SPARES) return;
-    const child = spawn(process.execPath, [bin, '__worker', file, '--cluster-spec', specFile, '--standby'], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, DARQ_RUN_FLAGS: childFlags, DARQ_PROGRAM_FILE: programFile },
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, bin, '__worker', file, '--cluster-spec', specFile, '--standby'],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, DARQ_RUN_FLAGS: childFlags, DARQ_PROGRAM_FILE: programFile },
+      },
+    );
     const s = { child, ready: false };
     spares.push(s);
     child.on('message', (m: unknown) => {
@@ -218,7 +224,7 @@ export async function runCluster(
     if (stopping || !runFinder) return;
     const child = spawn(
       process.execPath,
-      [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir, '--standby'],
+      [...nodeArgs, bin, '__finder', '--cluster-spec', specFile, '--state', stateDir, '--standby'],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     const s = { child, ready: false };
@@ -283,8 +289,8 @@ export async function runCluster(
     }
     const args =
       name === 'finder'
-        ? [bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
-        : [bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
+        ? [...nodeArgs, bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
+        : [...nodeArgs, bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
     const readsStdin = stdinWorkers.has(name);
     const child = spawn(process.execPath, args, {
       stdio: [readsStdin ? 'pipe' : 'ignore', 'inherit', 'inherit', 'ipc'],

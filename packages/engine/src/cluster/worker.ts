@@ -72,7 +72,14 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
   }
   const stateDir = path.resolve(opts.stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
-  const runtimeOptions = job.runtimeOptions();
+  // Entries for a sink wait for the cut, and entries for another worker wait for its acknowledgement (after
+  // its cut): both take a round trip through the finder, so sources may run further ahead than on one worker.
+  const base = job.runtimeOptions();
+  const runtimeOptions = {
+    ...base,
+    maxBacklog: Math.max(base.maxBacklog, 1024),
+    maxRemoteBacklog: Math.max(base.maxRemoteBacklog ?? 0, 1024),
+  };
   const placement = placeParticipants(
     job.graph,
     spec.workers.map((w) => w.id),
