@@ -36,7 +36,7 @@ const WORKERS = 4;
 const SECONDS = Number(arg('seconds', '3'));
 const WARMUP = Number(arg('warmup', '0.7'));
 const PERIOD_MS = 1;
-const COMMIT_MS = Number(arg('commit-ms', '0'));
+const COMMIT_MS = list(arg('commit-ms', '0'));
 const MODES = arg('modes', 'floor,speculative,non-speculative').split(',') as Mode[];
 const SYNC_IN_BACKGROUND = arg('sync', 'background') === 'background';
 
@@ -45,6 +45,7 @@ interface RunResult {
   readonly hops: number;
   readonly processes: number;
   readonly persistDelayMs: number;
+  readonly commitMs: number;
   readonly sent: number;
   readonly takenIn: ReturnType<typeof pct>;
   readonly committed: ReturnType<typeof pct>;
@@ -54,7 +55,7 @@ interface RunResult {
   readonly stats: unknown;
 }
 
-async function run(mode: Mode, hops: number, persistDelayMs = 0): Promise<RunResult> {
+async function run(mode: Mode, hops: number, persistDelayMs = 0, commitMs = 0): Promise<RunResult> {
   const W = Math.min(hops + 1, WORKERS);
   const dir = scratch('dpr-chain');
   let finder: Finder | undefined;
@@ -77,7 +78,7 @@ async function run(mode: Mode, hops: number, persistDelayMs = 0): Promise<RunRes
       persistDelayMs,
       syncInBackground: SYNC_IN_BACKGROUND,
       periodMs: PERIOD_MS,
-      commitMs: COMMIT_MS,
+      commitMs,
     };
     children.push(new Child('./chain-worker.ts', cfg));
   }
@@ -108,6 +109,7 @@ async function run(mode: Mode, hops: number, persistDelayMs = 0): Promise<RunRes
       hops,
       processes: W,
       persistDelayMs,
+      commitMs,
       sent: Math.round((SECONDS * 1000) / PERIOD_MS),
       takenIn: pct(takenIn),
       committed: pct(committed),
@@ -117,7 +119,7 @@ async function run(mode: Mode, hops: number, persistDelayMs = 0): Promise<RunRes
       stats: m.stats,
     };
     console.log(
-      `${mode.padEnd(16)} hops ${String(hops).padStart(2)} delay ${String(persistDelayMs).padStart(2)} ms: ` +
+      `${mode.padEnd(16)} commit ${commitMs} hops ${String(hops).padStart(2)} delay ${String(persistDelayMs).padStart(2)} ms: ` +
         `taken in p50 ${r.takenIn.p50Ms.toFixed(3)} p99 ${r.takenIn.p99Ms.toFixed(3)} (n ${r.takenIn.n}) | ` +
         `committed p50 ${r.committed.p50Ms.toFixed(3)} p99 ${r.committed.p99Ms.toFixed(3)} (n ${r.committed.n}) | cpu ms ${r.cpuMsPerProcess.join(' ')} load ${r.loadAverage1m}`,
     );
@@ -134,37 +136,47 @@ if (what === 'depth') {
   const hopsList = list(arg('hops', '1,2,4,8,16'));
   const runs: RunResult[] = [];
   for (const hops of hopsList) {
-    for (const mode of MODES) runs.push(await run(mode, hops));
+    for (const mode of MODES) {
+      if (mode === 'floor') runs.push(await run(mode, hops));
+      else for (const c of COMMIT_MS) runs.push(await run(mode, hops, 0, c));
+    }
   }
-  const byHops = hopsList.map((hops) => {
-    const get = (mode: Mode) => runs.find((r) => r.hops === hops && r.mode === mode) as RunResult;
-    const floor = get('floor');
-    const spec = get('speculative');
-    const nonspec = get('non-speculative');
-    return {
-      hops,
-      floorP50Ms: floor.takenIn.p50Ms,
-      floorP99Ms: floor.takenIn.p99Ms,
-      speculativeTakenInP50Ms: spec.takenIn.p50Ms,
-      speculativeTakenInP99Ms: spec.takenIn.p99Ms,
-      speculativeCommittedP50Ms: spec.committed.p50Ms,
-      speculativeCommittedP99Ms: spec.committed.p99Ms,
-      nonSpeculativeTakenInP50Ms: nonspec.takenIn.p50Ms,
-      nonSpeculativeTakenInP99Ms: nonspec.takenIn.p99Ms,
-      nonSpeculativeCommittedP50Ms: nonspec.committed.p50Ms,
-      nonSpeculativeCommittedP99Ms: nonspec.committed.p99Ms,
-      speculativeP99OverFloorP99: Number((spec.takenIn.p99Ms / floor.takenIn.p99Ms).toFixed(2)),
-      goalSpeculativeP50Met: spec.takenIn.p50Ms <= 1,
-      goalSpeculativeP99Met: spec.takenIn.p99Ms <= 1.5 * floor.takenIn.p99Ms,
-    };
-  });
+  const byHops = hopsList
+    .flatMap((hops) => COMMIT_MS.map((commitMs) => ({ hops, commitMs })))
+    .map(({ hops, commitMs }) => {
+      const get = (mode: Mode) =>
+        runs.find(
+          (r) => r.hops === hops && r.mode === mode && (mode === 'floor' || r.commitMs === commitMs),
+        ) as RunResult;
+      const floor = get('floor');
+      const spec = get('speculative');
+      const nonspec = get('non-speculative');
+      return {
+        hops,
+        commitMs,
+        floorP50Ms: floor.takenIn.p50Ms,
+        floorP99Ms: floor.takenIn.p99Ms,
+        speculativeTakenInP50Ms: spec.takenIn.p50Ms,
+        speculativeTakenInP99Ms: spec.takenIn.p99Ms,
+        speculativeCommittedP50Ms: spec.committed.p50Ms,
+        speculativeCommittedP99Ms: spec.committed.p99Ms,
+        nonSpeculativeTakenInP50Ms: nonspec.takenIn.p50Ms,
+        nonSpeculativeTakenInP99Ms: nonspec.takenIn.p99Ms,
+        nonSpeculativeCommittedP50Ms: nonspec.committed.p50Ms,
+        nonSpeculativeCommittedP99Ms: nonspec.committed.p99Ms,
+        speculativeP99OverFloorP99: Number((spec.takenIn.p99Ms / floor.takenIn.p99Ms).toFixed(2)),
+        goalSpeculativeP50Met: spec.takenIn.p50Ms <= 1,
+        goalSpeculativeP99Met: spec.takenIn.p99Ms <= 1.5 * floor.takenIn.p99Ms,
+      };
+    });
   writeDprResult('depth', {
     benchmark:
       'DPR chain depth: p0 -> ... -> pH, participant i on worker process i % 4 (min(H+1,4) processes), one record per ms; latency at pH when taken in and when committed',
     ...machine(),
     persistence: 'machine',
     syncInBackground: SYNC_IN_BACKGROUND,
-    commitPolicy: 'group commit right after each turn that stepped, plus every 1 ms for transport writes',
+    commitPolicy:
+      'commitMs 0: group commit right after each turn that stepped, plus every 1 ms for transport writes; commitMs N: a commit every N ms only',
     seconds: SECONDS,
     warmupSeconds: WARMUP,
     periodMs: PERIOD_MS,
@@ -181,7 +193,8 @@ if (what === 'depth') {
   const runs: RunResult[] = [];
   runs.push(await run('floor', hops));
   for (const d of delays) {
-    for (const mode of ['speculative', 'non-speculative'] as const) runs.push(await run(mode, hops, d));
+    for (const mode of ['speculative', 'non-speculative'] as const)
+      runs.push(await run(mode, hops, d, COMMIT_MS[0]));
   }
   const floor = runs[0] as RunResult;
   const summary = delays.map((d) => {
