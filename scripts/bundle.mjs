@@ -85,12 +85,14 @@ const result = await build({
 // hour are removed.
 fs.mkdirSync(outDir, { recursive: true });
 const fresh = new Set(fs.readdirSync(tmpDir));
-for (const f of fresh) if (!f.startsWith('darq.mjs')) fs.renameSync(path.join(tmpDir, f), path.join(outDir, f));
+for (const f of fresh)
+  if (!f.startsWith('darq.mjs')) fs.renameSync(path.join(tmpDir, f), path.join(outDir, f));
 for (const f of ['darq.mjs.map', 'darq.mjs']) fs.renameSync(path.join(tmpDir, f), path.join(outDir, f));
 fs.rmSync(tmpDir, { recursive: true, force: true });
 for (const f of fs.readdirSync(outDir)) {
   const p = path.join(outDir, f);
-  if (!fresh.has(f) && Date.now() - fs.statSync(p).mtimeMs > 3600_000) fs.rmSync(p, { recursive: true, force: true });
+  if (!fresh.has(f) && Date.now() - fs.statSync(p).mtimeMs > 3600_000)
+    fs.rmSync(p, { recursive: true, force: true });
 }
 const chunks = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
 const bytes = chunks.reduce((n, [, o]) => n + o.bytes, 0);
