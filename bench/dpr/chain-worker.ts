@@ -151,6 +151,7 @@ async function runDarq(): Promise<void> {
     walCheckpointMs: 1000,
   });
   let commits = 0;
+  let recoveries = 0;
   let commitScheduled = false;
   const commit = () => {
     if (worker.hasOpenChanges) {
@@ -221,6 +222,7 @@ async function runDarq(): Promise<void> {
     host: {
       freeze: () => commit(),
       recover: (_wl, to) => {
+        recoveries++;
         if (to !== undefined) worker.rollbackTo(to as Version);
         transport.reset();
         dpr.resumed();
@@ -241,6 +243,7 @@ async function runDarq(): Promise<void> {
   toParent({ t: 'listening', port: transport.port });
 
   let sourceInc: Incarnation | undefined;
+  let sourceRestarts = 0;
   onParent((m) => {
     if (m.t === 'peers') {
       const ports = m.ports as number[];
@@ -261,14 +264,19 @@ async function runDarq(): Promise<void> {
       sourceTimer = every(cfg.periodMs, () => {
         if (!dpr.running || sourceInc === undefined) return;
         const body = packr.pack([seq, now()]);
-        source.step(sourceInc, new StepBuilder().put('s', 'n', ++seq).send('p1', body).build());
+        const st = source.step(sourceInc, new StepBuilder().put('s', 'n', ++seq).send('p1', body).build());
+        if (st === 'REINCARNATED') {
+          // A recovery round rolled this worker back (every incarnation was bumped): register again.
+          sourceRestarts++;
+          sourceInc = source.registerProcessor();
+        }
         scheduleCommit();
       });
     } else if (m.t === 'stop') {
       if (sourceTimer !== undefined) clearInterval(sourceTimer);
       cpu = process.cpuUsage(cpuAtStart);
     } else if (m.t === 'cpu') {
-      toParent({ t: 'cpu', cpuMs: (cpu.user + cpu.system) / 1000, sent: seq });
+      toParent({ t: 'cpu', cpuMs: (cpu.user + cpu.system) / 1000, sent: seq, recoveries, sourceRestarts });
     } else if (m.t === 'collect') {
       toParent({
         t: 'samples',
@@ -279,6 +287,8 @@ async function runDarq(): Promise<void> {
           persisted: worker.persisted,
           cut: worker.cut,
           worldLine: dpr.worldLine,
+          recoveries,
+          sourceRestarts,
           ...transport.stats,
         },
       });

@@ -51,6 +51,9 @@ interface RunResult {
   readonly committed: ReturnType<typeof pct>;
   readonly sourceRecords: number;
   readonly cpuMsPerProcess: number[];
+  /** Recovery rounds each worker went through (1 = only the first, which moves it into world-line 1). */
+  readonly recoveriesPerProcess: number[];
+  readonly sourceRestarts: number;
   readonly loadAverage1m: number;
   readonly stats: unknown;
 }
@@ -115,6 +118,8 @@ async function run(mode: Mode, hops: number, persistDelayMs = 0, commitMs = 0): 
       committed: pct(committed),
       sourceRecords: cpus[0]?.sent as number,
       cpuMsPerProcess: cpus.map((c) => Math.round(c.cpuMs as number)),
+      recoveriesPerProcess: cpus.map((c) => (c.recoveries as number | undefined) ?? 0),
+      sourceRestarts: (cpus[0]?.sourceRestarts as number | undefined) ?? 0,
       loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
       stats: m.stats,
     };
