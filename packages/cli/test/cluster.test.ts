@@ -112,7 +112,7 @@ test.serial(
     t.timeout(15 * 60_000);
     const dir = tmp();
     const trace = path.join(dir, 'searches.jsonl');
-    const events = LONG ? 1_500_000 : 600_000;
+    const events = LONG ? 3_000_000 : 600_000;
     writeSearchTraceJsonl(trace, { rate: 50_000, events, seed: 21 });
     const golden = await run(queryArgs(trace, path.join(dir, 'golden'), path.join(dir, 'sg')));
     t.is(golden.code, 0, golden.stderr);
@@ -128,7 +128,7 @@ test.serial(
       LONG ? `500:2000:${seed}` : `400:900:${seed}`,
       // Bounded, so a run on a loaded machine (slow restarts) still ends.
       '--chaos-kills',
-      LONG ? '30' : '8',
+      LONG ? '40' : '8',
       '--chaos-report',
       report,
     ]);
