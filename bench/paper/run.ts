@@ -140,7 +140,7 @@ if (bundled.status !== 0) throw new Error(`bundle failed:\n${bundled.stderr}`);
 process.env.DARQ_BUNDLE = '1';
 
 // ── 1. start-up ────────────────────────────────────────────────────────────────────────────────────────
-const reps = smoke ? 1 : quick ? 3 : 5;
+const reps = quick ? 1 : 5; // --quick: one of each, so that it stays under a minute on a busy machine
 const emptyInput = path.join(tmp, 'empty.jsonl');
 fs.writeFileSync(emptyInput, '');
 const startupCases: [string, string[]][] = [
