@@ -166,14 +166,15 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
 
   const teardown = () => {
     if (built === undefined) return;
+    total.eventsIn = built.rt.counters.eventsIn;
+    total.badRecords = built.rt.counters.badRecords;
     built.unhook();
     for (const s of built.sources) s.close();
     for (const o of built.others) o.close();
     built.rt.dispose();
     const c = built.rt.counters;
-    total.eventsIn += c.eventsIn;
+    // Sources restore their durable event and bad-record counts when rebuilt: those are not added up.
     total.rowsOut += c.rowsOut;
-    total.badRecords += c.badRecords;
     total.lateRows += c.lateRows;
     total.versions += c.versions;
     built = undefined;
@@ -239,9 +240,9 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
       type: 'progress',
       worker: workerId,
       counters: {
-        eventsIn: total.eventsIn + c.eventsIn,
+        eventsIn: c.eventsIn,
         rowsOut: total.rowsOut + c.rowsOut,
-        badRecords: total.badRecords + c.badRecords,
+        badRecords: c.badRecords,
         lateRows: total.lateRows + c.lateRows,
         versions: total.versions + c.versions,
       },

@@ -21,6 +21,7 @@ export class AsyncIterableSourceReader implements SourceReader {
   private resume: (() => void) | undefined;
   private readonly decode: (o: Record<string, unknown>) => Row;
   private started = false;
+  private readable: (() => void) | undefined;
 
   constructor(
     private readonly name: string,
@@ -30,6 +31,10 @@ export class AsyncIterableSourceReader implements SourceReader {
   ) {
     this.description = `async iterable ${name}`;
     this.decode = jsonObjectDecoder(columns);
+  }
+
+  onReadable(wake: () => void): void {
+    this.readable = wake;
   }
 
   private start(): void {
@@ -43,12 +48,14 @@ export class AsyncIterableSourceReader implements SourceReader {
             continue;
           }
           this.buffer.push(item);
+          this.readable?.();
           if (this.buffer.length >= this.highWater) await new Promise<void>((r) => (this.resume = r));
         }
       } catch (e) {
         this.failure = e;
       }
       this.done = true;
+      this.readable?.();
     })();
   }
 

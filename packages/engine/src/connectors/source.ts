@@ -24,6 +24,8 @@ export interface SourceReader {
   position(): unknown;
   seek(position: unknown): void;
   close(): void;
+  /** Live sources: calls `wake` when new records arrive, so a waiting scheduler reads them at once. */
+  onReadable?(wake: () => void): void;
 }
 
 /** Where finished rows go: a file, stdout, a callback. Written only with committed data. */

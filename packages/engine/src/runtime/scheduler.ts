@@ -150,6 +150,10 @@ export class Scheduler {
         lastProgress = now;
         hooks.onProgress(this.progress(now - started));
       }
+      if (committedNow && this.others.length > 0) {
+        // Sinks may release what this commit covers: give them a turn before waiting for input.
+        continue;
+      }
       if (!progressed) {
         await this.rt.idle(2); // waiting for input: a live source, another worker, the cut
         lastYield = performance.now();

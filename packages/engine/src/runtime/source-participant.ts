@@ -101,6 +101,11 @@ export class SourceParticipant extends Participant {
     };
   }
 
+  override open(): void {
+    super.open();
+    this.reader.onReadable?.(() => this.rt.wake());
+  }
+
   protected restoreMeta(meta: Record<string, unknown>): void {
     this.reader.seek(meta.pos);
     this.watermark = meta.wm as number;
