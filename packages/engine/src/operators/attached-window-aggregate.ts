@@ -9,6 +9,14 @@ interface Group {
   accs: unknown[];
 }
 
+/** A group and where it lives: `gk` = `<start>|<keyString>` under its window end. */
+interface Held extends Group {
+  readonly end: number;
+  readonly gk: string;
+  /** Changed in the open version (listed in `dirty`). */
+  dirty: boolean;
+}
+
 /**
  * A window aggregate over rows that already carry their window (`GROUP BY window_start, window_end` over the
  * output of another window aggregate, as in NEXMark q5): rows are grouped by the key and the given
@@ -18,11 +26,15 @@ interface Group {
  * Durable state: accumulators per (window end, start, key), written at version boundaries when changed.
  */
 export class AttachedWindowAggregateOperator implements Operator {
-  private readonly windows = new Map<number, Map<string, Group>>();
-  private readonly dirty = new Set<string>();
+  private readonly windows = new Map<number, Map<string, Held>>();
+  /** Groups changed in the open version; `deleted`: state keys of groups fired since the last checkpoint. */
+  private dirty: Held[] = [];
+  private readonly deleted = new Set<string>();
   private fired = Number.MIN_SAFE_INTEGER;
   private firedDirty = false;
   private ctx!: OperatorContext;
+  /** The group of the previous row when it had no key columns (rows of one window come together). */
+  private last: Held | undefined;
 
   constructor(
     readonly id: string,
@@ -39,17 +51,18 @@ export class AttachedWindowAggregateOperator implements Operator {
     if (typeof f === 'number') this.fired = f;
     for (const [, v] of ctx.state.scan('w')) {
       const [end, gk, g] = v as [number, string, Group];
-      this.groupsOf(end).set(gk, g);
+      this.groupsOf(end).set(gk, { key: g.key, start: g.start, accs: g.accs, end, gk, dirty: false });
     }
   }
 
-  private groupsOf(end: number): Map<string, Group> {
+  private groupsOf(end: number): Map<string, Held> {
     let m = this.windows.get(end);
     if (!m) this.windows.set(end, (m = new Map()));
     return m;
   }
 
   process(rows: Row[]): void {
+    let last = this.last;
     for (const r of rows) {
       const start = r[this.startCol] as number;
       const end = r[this.endCol] as number;
@@ -58,13 +71,22 @@ export class AttachedWindowAggregateOperator implements Operator {
         continue;
       }
       const key = this.keyOf(r);
-      const gk = `${start}|${keyString(key)}`;
-      const m = this.groupsOf(end);
-      let g = m.get(gk);
-      if (!g) m.set(gk, (g = { key, start, accs: this.list.init() }));
+      let g: Held | undefined;
+      if (key.length === 0 && last !== undefined && last.start === start && last.end === end) g = last;
+      else {
+        const gk = `${start}|${keyString(key)}`;
+        const m = this.groupsOf(end);
+        g = m.get(gk);
+        if (!g) m.set(gk, (g = { key, start, accs: this.list.init(), end, gk, dirty: false }));
+        last = key.length === 0 ? g : undefined;
+      }
       this.list.add(g.accs, r);
-      this.dirty.add(`${end}|${gk}`);
+      if (!g.dirty) {
+        g.dirty = true;
+        this.dirty.push(g);
+      }
     }
+    this.last = last;
   }
 
   onWatermark(watermark: number, out: Row[]): void {
@@ -75,10 +97,11 @@ export class AttachedWindowAggregateOperator implements Operator {
       const groups = [...m].sort(([a, ga], [b, gb]) => ga.start - gb.start || (a < b ? -1 : a > b ? 1 : 0));
       for (const [gk, g] of groups) {
         out.push([...g.key, g.start, end, end - 1, ...this.list.results(g.accs)]);
-        this.dirty.add(`${end}|${gk}`);
+        this.deleted.add(`w${end}|${gk}`);
       }
       this.windows.delete(end);
     }
+    this.last = undefined;
     this.fired = watermark;
     this.firedDirty = true;
   }
@@ -91,15 +114,16 @@ export class AttachedWindowAggregateOperator implements Operator {
 
   checkpoint(): void {
     const state = this.ctx.state;
-    for (const d of this.dirty) {
-      const bar = d.indexOf('|');
-      const end = Number(d.slice(0, bar));
-      const gk = d.slice(bar + 1);
-      const g = this.windows.get(end)?.get(gk);
-      if (g) state.put(`w${d}`, [end, gk, g]);
-      else state.delete(`w${d}`);
+    for (const sk of this.deleted) state.delete(sk);
+    this.deleted.clear();
+    for (const g of this.dirty) {
+      g.dirty = false;
+      // A group fired in this version was deleted above (its window is gone from `windows`).
+      if (this.windows.get(g.end)?.get(g.gk) === g) {
+        state.put(`w${g.end}|${g.gk}`, [g.end, g.gk, { key: g.key, start: g.start, accs: g.accs }]);
+      }
     }
-    this.dirty.clear();
+    this.dirty = [];
     if (this.firedDirty) state.put('~fired', this.fired);
     this.firedDirty = false;
   }

@@ -102,6 +102,10 @@ export class WindowJoinOperator implements Operator {
     const spec = this.spec;
     const keys = port === 0 ? spec.leftKey : spec.rightKey;
     const endCol = port === 0 ? this.leftEnd : this.rightEnd;
+    // Rows of one window and key often come together (a window's results, sorted): mark them dirty once.
+    let lastEnd = Number.NaN;
+    let lastKs = '';
+    let lastSides: Sides | undefined;
     for (const r of rows) {
       const end = r[endCol] as number;
       if (end <= this.fired) {
@@ -112,9 +116,15 @@ export class WindowJoinOperator implements Operator {
       // A NULL key joins nothing; outer joins still emit it padded, under its own unique key.
       if (key === null) this.dirty.add('~fired');
       const ks = key === null ? `null:${this.nullSeq++}` : keyString(key);
-      const s = this.sidesOf(end, ks);
+      let s = lastSides;
+      if (s === undefined || end !== lastEnd || ks !== lastKs) {
+        s = this.sidesOf(end, ks);
+        this.dirty.add(`${end}|${ks}`);
+        lastSides = s;
+        lastEnd = end;
+        lastKs = ks;
+      }
       (port === 0 ? s.left : s.right).push(r);
-      this.dirty.add(`${end}|${ks}`);
     }
   }
 

@@ -28,6 +28,26 @@ interface PaneEntry {
   accs: unknown[];
 }
 
+/** One (pane, key) group: its accumulators, state key, and whether the open version changed it. */
+interface Group extends PaneEntry {
+  readonly paneStart: number;
+  /** `p<paneStart>|<keyString>`: its row of durable state. */
+  readonly sk: string;
+  dirty: boolean;
+  dropped: boolean;
+}
+
+/** The groups of one pane by key string; a single number or string key is also found by value (no string). */
+interface Pane {
+  readonly start: number;
+  /** The end of the last window the pane is part of: rows for the pane are late once that has fired. */
+  readonly lastEnd: number;
+  readonly groups: Map<string, Group>;
+  readonly byValue: Map<unknown, Group>;
+  /** The key strings, sorted (the output order), until a group is added. */
+  sorted: string[] | undefined;
+}
+
 interface WindowRange {
   readonly start: number;
   readonly end: number;
@@ -46,9 +66,12 @@ interface WindowRange {
 export class WindowAggregateOperator implements Operator {
   private readonly pane: number;
   private readonly offset: number;
-  private readonly panes = new Map<number, Map<string, PaneEntry>>();
-  private readonly dirty = new Set<string>();
+  private readonly panes = new Map<number, Pane>();
+  /** Groups changed in the open version (their `dirty` flag set), written by `checkpoint`. */
+  private dirty: Group[] = [];
   private readonly deleted = new Set<string>();
+  /** The pane the previous row went to (rows come in time order, so mostly the same one). */
+  private lastPane: Pane | undefined;
   private fired = Number.MIN_SAFE_INTEGER;
   private firedDirty = false;
   private ctx!: OperatorContext;
@@ -100,10 +123,54 @@ export class WindowAggregateOperator implements Operator {
     for (const [k, v] of ctx.state.scan('e')) this.emitted.set(k.slice(1), v as Row);
     for (const [k, v] of ctx.state.scan('p')) {
       const [paneStart, key, accs] = v as [number, unknown[], unknown[]];
-      let m = this.panes.get(paneStart);
-      if (!m) this.panes.set(paneStart, (m = new Map()));
-      m.set(k.slice(k.indexOf('|') + 1), { key, accs });
+      this.addGroup(this.paneOf(paneStart), k.slice(k.indexOf('|') + 1), key, accs);
     }
+  }
+
+  private paneOf(start: number): Pane {
+    let pane = this.panes.get(start);
+    if (!pane) {
+      pane = {
+        start,
+        lastEnd: this.lastEndOfPane(start),
+        groups: new Map(),
+        byValue: new Map(),
+        sorted: undefined,
+      };
+      this.panes.set(start, pane);
+    }
+    return pane;
+  }
+
+  private addGroup(pane: Pane, ks: string, key: unknown[], accs: unknown[]): Group {
+    const g: Group = {
+      key,
+      accs,
+      paneStart: pane.start,
+      sk: `p${pane.start}|${ks}`,
+      dirty: false,
+      dropped: false,
+    };
+    pane.groups.set(ks, g);
+    if (key.length === 1) {
+      const v = key[0];
+      if (typeof v === 'number' || typeof v === 'string') pane.byValue.set(v, g);
+    }
+    pane.sorted = undefined;
+    return g;
+  }
+
+  /** The group of a key in a pane, created if new: a single number or string key costs no string building. */
+  private groupOf(pane: Pane, key: unknown[]): Group {
+    if (key.length === 1) {
+      const v = key[0];
+      if (typeof v === 'number' || typeof v === 'string') {
+        const g = pane.byValue.get(v);
+        if (g) return g;
+      }
+    }
+    const ks = keyString(key);
+    return pane.groups.get(ks) ?? this.addGroup(pane, ks, key, this.list.init());
   }
 
   /** Windows that contain the pane, ascending by end. */
@@ -126,27 +193,26 @@ export class WindowAggregateOperator implements Operator {
   process(rows: Row[], out: Row[]): void {
     const list = this.list;
     let late: Row[] | undefined;
+    const horizon = this.fired - this.lateness;
+    let pane = this.lastPane;
     for (const row of rows) {
       const t = this.timeOf(row);
       if (typeof t !== 'number') continue;
       const paneStart = alignDown(t, this.pane, this.offset);
-      if (this.lastEndOfPane(paneStart) + this.lateness <= this.fired) {
-        this.ctx.metrics.lateRows++;
-        if (this.lateSide) (late ??= []).push(row);
-        continue;
+      if (pane === undefined || pane.start !== paneStart) {
+        if (this.lastEndOfPane(paneStart) <= horizon) {
+          this.ctx.metrics.lateRows++;
+          if (this.lateSide) (late ??= []).push(row);
+          continue;
+        }
+        pane = this.paneOf(paneStart);
       }
-      const key = this.keyOf(row);
-      const ks = keyString(key);
-      let m = this.panes.get(paneStart);
-      if (!m) this.panes.set(paneStart, (m = new Map()));
-      let e = m.get(ks);
-      if (!e) {
-        e = { key, accs: list.init() };
-        m.set(ks, e);
+      const g = this.groupOf(pane, this.keyOf(row));
+      list.add(g.accs, row);
+      if (!g.dirty) {
+        g.dirty = true;
+        this.dirty.push(g);
       }
-      list.add(e.accs, row);
-      const sk = `p${paneStart}|${ks}`;
-      this.dirty.add(sk);
       if (this.changelog) {
         // A row for a window that already fired (within the allowed lateness) revises it; with EMIT CHANGES
         // every window the row changed emits its new result.
@@ -155,6 +221,7 @@ export class WindowAggregateOperator implements Operator {
         }
       }
     }
+    this.lastPane = pane;
     if (late && this.lateSide) this.ctx.sideOutput(this.lateSide, late);
     if (this.refire.size > 0) {
       const windows = [...this.refire.values()].sort((a, b) => a.end - b.end || a.start - b.start);
@@ -166,31 +233,48 @@ export class WindowAggregateOperator implements Operator {
   /** Merges a window's panes per key and emits its rows (with allowed lateness: +I, or -U/+U if revised). */
   private emitWindow(w: WindowRange, out: Row[]): void {
     const list = this.list;
-    const merged = new Map<string, PaneEntry>();
-    const single = w.end - w.start === this.pane;
+    const present: Pane[] = [];
     for (let p = alignDown(w.start, this.pane, this.offset); p < w.end; p += this.pane) {
       if (p + this.pane <= w.start) continue;
-      const m = this.panes.get(p);
-      if (!m) continue;
-      for (const [ks, e] of m) {
-        let cur = merged.get(ks);
-        if (!cur) {
-          if (single) {
-            // TUMBLE: the window is its one pane; read its accumulators directly.
-            merged.set(ks, e);
-            continue;
-          }
-          cur = { key: e.key, accs: list.init() };
-          merged.set(ks, cur);
-        }
-        list.merge(cur.accs, e.accs);
-      }
+      const pane = this.panes.get(p);
+      if (pane && pane.groups.size > 0) present.push(pane);
     }
-    const keys = [...merged.keys()].sort();
+    if (present.length === 0) return;
+    let keys: string[];
+    let groups: Map<string, PaneEntry>;
+    if (present.length === 1) {
+      // The window's only pane with rows (always so for TUMBLE): its accumulators are the window's.
+      const pane = present[0]!;
+      groups = pane.groups;
+      keys = pane.sorted ??= [...pane.groups.keys()].sort();
+    } else {
+      const merged = new Map<string, PaneEntry>();
+      for (const pane of present) {
+        for (const [ks, e] of pane.groups) {
+          let cur = merged.get(ks);
+          if (!cur) {
+            cur = { key: e.key, accs: list.init() };
+            merged.set(ks, cur);
+          }
+          list.merge(cur.accs, e.accs);
+        }
+      }
+      groups = merged;
+      keys = [...merged.keys()].sort();
+    }
+    const start = w.start;
+    const end = w.end;
     for (const ks of keys) {
-      const e = merged.get(ks)!;
-      const row: Row = [...e.key, w.start, w.end, w.end - 1];
-      for (const v of list.results(e.accs)) row.push(v);
+      const e = groups.get(ks)!;
+      const key = e.key;
+      const results = list.results(e.accs);
+      const row: Row = new Array(key.length + 3 + results.length);
+      let i = 0;
+      for (const v of key) row[i++] = v;
+      row[i++] = start;
+      row[i++] = end;
+      row[i++] = end - 1;
+      for (const v of results) row[i++] = v;
       if (!this.changelog) {
         out.push(row);
         continue;
@@ -231,15 +315,16 @@ export class WindowAggregateOperator implements Operator {
     for (const w of windows) this.emitWindow(w, out);
     // Drop panes whose every window has fired (and is past its allowed lateness).
     for (const p of paneStarts) {
-      if (this.lastEndOfPane(p) + this.lateness <= watermark) {
-        for (const ks of this.panes.get(p)!.keys()) {
-          const sk = `p${p}|${ks}`;
-          this.dirty.delete(sk);
-          this.deleted.add(sk);
+      const pane = this.panes.get(p)!;
+      if (pane.lastEnd + this.lateness <= watermark) {
+        for (const g of pane.groups.values()) {
+          g.dropped = true;
+          this.deleted.add(g.sk);
         }
         this.panes.delete(p);
       }
     }
+    this.lastPane = undefined;
     if (this.changelog) {
       for (const ek of this.emitted.keys()) {
         const end = Number(ek.slice(ek.indexOf('/') + 1, ek.indexOf('|')));
@@ -262,13 +347,11 @@ export class WindowAggregateOperator implements Operator {
     const state = this.ctx.state;
     for (const sk of this.deleted) state.delete(sk);
     this.deleted.clear();
-    for (const sk of this.dirty) {
-      const bar = sk.indexOf('|');
-      const paneStart = Number(sk.slice(1, bar));
-      const e = this.panes.get(paneStart)?.get(sk.slice(bar + 1));
-      if (e) state.put(sk, [paneStart, e.key, e.accs]);
+    for (const g of this.dirty) {
+      g.dirty = false;
+      if (!g.dropped) state.put(g.sk, [g.paneStart, g.key, g.accs]);
     }
-    this.dirty.clear();
+    this.dirty = [];
     for (const ek of this.emittedDirty) {
       const row = this.emitted.get(ek);
       if (row) state.put(`e${ek}`, row);
