@@ -2,8 +2,10 @@ import { PlanError } from '../errors.ts';
 import { BadRecord, type FormatColumn, jsonObjectDecoder } from '../formats/codec.ts';
 import type { Row } from '../runtime/batch.ts';
 import {
+  type NexmarkEvent,
   NexmarkGenerator,
   type NexmarkOptions,
+  type NexmarkSnapshot,
   SEARCH_TRACE_PRESETS,
   SearchTraceGenerator,
   type SearchTraceOptions,
@@ -112,20 +114,49 @@ export class SearchTraceSourceReader implements SourceReader {
   close(): void {}
 }
 
+/** A batch of generated events kept for the other NEXMark sources of the same job and options. */
+interface SharedBatch {
+  readonly count: number;
+  readonly max: number;
+  readonly events: NexmarkEvent[];
+  readonly end: NexmarkSnapshot;
+  taken: number;
+}
+
+interface SharedStream {
+  readers: number;
+  readonly batches: SharedBatch[];
+}
+
+/**
+ * Per job (its connector context): the event streams its NEXMark sources share, by generator options. A batch is
+ * a pure function of (options, position, size), so sharing changes no event: a reader that finds no batch at its
+ * position (it runs ahead, or resumed elsewhere) generates it itself.
+ */
+const sharedStreams = new WeakMap<object, Map<string, SharedStream>>();
+/** Batches kept per stream when a reader lags (the others never wait for it; it regenerates what was dropped). */
+const MAX_SHARED_BATCHES = 64;
+
 /**
  * One NEXMark table (person, auction or bid) from the seeded generator (specs/nexmark.md): every source of a
  * query generates the same event sequence and keeps its kind. The position is the generator's snapshot, so a
  * replay regenerates the same events. Options: table, events, rate, seed (the events seed), base-time.
+ *
+ * Sources of one job with the same options share the generated batches (q8 reads person and auction, q3 and
+ * q9 too): as Flink's person/auction/bid views over one `datagen` table, the stream is generated once.
  */
 export class NexmarkSourceReader implements SourceReader {
   readonly description: string;
   private gen: NexmarkGenerator;
   private readonly opts: NexmarkOptions;
   private readonly kind: 'person' | 'auction' | 'bid';
+  private readonly stream: SharedStream;
   constructor(
     name: string,
     options: Readonly<Record<string, string>>,
     private readonly columns: readonly FormatColumn[],
+    /** The job's connector context: scopes the sharing of generated batches to one job. */
+    job: object = {},
   ) {
     const what = `source ${name}`;
     const table = (options.table ?? name).toLowerCase();
@@ -146,6 +177,13 @@ export class NexmarkSourceReader implements SourceReader {
         : {}),
     };
     this.gen = new NexmarkGenerator(this.opts);
+    let streams = sharedStreams.get(job);
+    if (!streams) sharedStreams.set(job, (streams = new Map()));
+    const key = JSON.stringify(this.opts);
+    let stream = streams.get(key);
+    if (!stream) streams.set(key, (stream = { readers: 0, batches: [] }));
+    stream.readers++;
+    this.stream = stream;
     this.description = `nexmark ${table} (${events} events)`;
     for (const c of columns) {
       if (!(NEXMARK_COLUMNS[table] as readonly string[]).includes(c.name)) {
@@ -161,7 +199,7 @@ export class NexmarkSourceReader implements SourceReader {
     const cols = this.columns.map((c) => c.name);
     const kind = this.kind;
     // Read up to `max` generator events per step (so the step size is fixed in generator events).
-    const events = this.gen.nextBatch(max);
+    const events = this.nextEvents(max);
     if (events.length === 0) return { kind: 'eof' };
     for (const e of events) {
       if (e.kind !== kind) continue;
@@ -172,13 +210,35 @@ export class NexmarkSourceReader implements SourceReader {
     }
     return { kind: 'batch', rows, bad: [] };
   }
+  /** The next batch: taken from another source of the job if it generated this one already, else generated. */
+  private nextEvents(max: number): NexmarkEvent[] {
+    const stream = this.stream;
+    if (stream.readers < 2) return this.gen.nextBatch(max);
+    const count = this.gen.position;
+    const batches = stream.batches;
+    const i = batches.findIndex((b) => b.count === count && b.max === max);
+    if (i >= 0) {
+      const b = batches[i]!;
+      this.gen = NexmarkGenerator.restore(this.opts, 0, b.end);
+      if (++b.taken >= stream.readers - 1) batches.splice(i, 1);
+      return b.events;
+    }
+    const events = this.gen.nextBatch(max);
+    if (events.length > 0) {
+      batches.push({ count, max, events, end: this.gen.snapshot(), taken: 0 });
+      if (batches.length > MAX_SHARED_BATCHES) batches.shift();
+    }
+    return events;
+  }
   position(): unknown {
     return this.gen.snapshot();
   }
   seek(position: unknown): void {
     this.gen = NexmarkGenerator.restore(this.opts, 0, position as never);
   }
-  close(): void {}
+  close(): void {
+    this.stream.readers--;
+  }
 }
 
 const NEXMARK_COLUMNS = {

@@ -120,7 +120,7 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
     case 'search_trace':
       return new SearchTraceSourceReader(def.name, o, physicalColumns(def));
     case 'nexmark':
-      return new NexmarkSourceReader(def.name, o, physicalColumns(def));
+      return new NexmarkSourceReader(def.name, o, physicalColumns(def), ctx);
     case 'memory':
       throw new PlanError(
         'MISSING_ROWS',
