@@ -6,6 +6,8 @@ import { acceptChannel, type Channel } from './channel.ts';
 import type { DprFrame, VersionReport, WorkerPhase } from './frames.ts';
 import { VersionGraph } from './graph.ts';
 
+const DEBUG = process.env.DARQ_FINDER_DEBUG !== undefined;
+
 export interface FinderOptions {
   /** File holding the finder's durable state (world-line and membership); created if missing. */
   readonly statePath: string;
@@ -187,6 +189,11 @@ export class Finder {
 
   private onFrame(ch: Channel, f: DprFrame): void {
     const id = ch.peer;
+    if (DEBUG && f.t !== 'report') {
+      process.stderr.write(
+        `[finder ${Date.now() % 100000}] ${id} ${f.t} ${'phase' in f ? f.phase : ''} ${'round' in f ? f.round : ''} round=${this.round?.id ?? '-'} answered=${[...(this.round?.answered ?? [])]}\n`,
+      );
+    }
     switch (f.t) {
       case 'dhello': {
         if (this.phases.get(id) === 'done' && f.phase !== 'done') {
