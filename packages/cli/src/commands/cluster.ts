@@ -219,6 +219,8 @@ export async function runCluster(
     });
   };
 
+  /** Processes that are up: a worker listening, a finder serving. */
+  const up = new Set<string>();
   let finderSpare: { child: ChildProcess; ready: boolean } | undefined;
   const spawnFinderSpare = () => {
     if (stopping || !runFinder) return;
@@ -239,6 +241,11 @@ export async function runCluster(
 
   const adopt = (name: string, child: ChildProcess) => {
     children.set(name, child);
+    up.delete(name);
+    child.on('message', (m) => {
+      const t = (m as { type?: string }).type;
+      if (t === 'ready' || t === 'finder-ready') up.add(name);
+    });
     child.on('message', (m) => onEvent(m as WorkerEvent));
     child.on('exit', (code, signal) => {
       if (children.get(name) === child) children.delete(name);
@@ -330,7 +337,9 @@ export async function runCluster(
       chaosTimer = setTimeout(
         () => {
           if (stopping || kills.length >= maxKills) return;
-          const live = [...children.keys()].filter((n) => !finished.has(n));
+          // Kill running processes, not ones still starting: a restart that is killed again before it is up
+          // measures start-up, not recovery.
+          const live = [...children.keys()].filter((n) => !finished.has(n) && up.has(n));
           if (live.length > 0) {
             // The second kill always hits the finder (when it runs here), so short runs exercise both kinds.
             const target =
@@ -537,6 +546,7 @@ export async function finderCommand(specFile: string, stateDir: string, standby 
     host: spec.finder.host,
     port: spec.finder.port,
   });
+  process.send?.({ type: 'finder-ready' });
   process.channel?.unref();
   await stop;
   await finder.close();
