@@ -113,6 +113,7 @@ Examples:
   $ darq run q.sql --persistence machine --checkpoint-interval 10 --state st
   $ darq run q.sql --output alerts=- --format csv          # a sink to stdout as CSV
   $ darq run q.sql --metrics-port 9464 --state st          # scrape http://127.0.0.1:9464/metrics
+  $ darq run q.sql --workers 3 --state st --tentative live.jsonl   # 3 worker processes + a finder (docs/cluster.md)
 
 Results go to stdout (or the sinks' files); the summary line and progress go to stderr.
 ${EXIT_CODES}`,
