@@ -87,10 +87,14 @@ export async function loadFunctions(
       if (loadTs !== undefined && /\.[cm]?tsx?$/.test(file)) await loadTs();
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } catch (e) {
-      throw new PlanError(
-        'UDF_LOAD',
-        `CREATE FUNCTION ${f.name}: cannot load ${file}: ${(e as Error).message}`,
-      );
+      const message = (e as Error).message;
+      // A .ts module is read as CommonJS unless its package says "type": "module"; ESM syntax then fails.
+      const hint =
+        /\.tsx?$/.test(file) &&
+        /require\(\) ES Module|outside a module|Unexpected token 'export'/.test(message)
+          ? ` — a .ts UDF outside an ES-module package: rename it to .mts, or put {"type": "module"} in a package.json next to it`
+          : '';
+      throw new PlanError('UDF_LOAD', `CREATE FUNCTION ${f.name}: cannot load ${file}: ${message}${hint}`);
     }
     const exported =
       mod[f.name] ??
