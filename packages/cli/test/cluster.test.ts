@@ -112,7 +112,7 @@ test.serial(
     t.timeout(15 * 60_000);
     const dir = tmp();
     const trace = path.join(dir, 'searches.jsonl');
-    const events = LONG ? 8_000_000 : 600_000;
+    const events = LONG ? 16_000_000 : 600_000;
     let query = sql;
     if (LONG) {
       // The long form needs a run of a minute or more: the trace is generated in the source (replayable by
