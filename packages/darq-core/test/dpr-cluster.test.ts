@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { Packr } from 'msgpackr';
@@ -288,4 +289,19 @@ test('versions that ride on one background fsync are each reported with their de
   a.worker.close();
   b.worker.close();
   await finder.close();
+});
+
+test('a corrupt finder state file or a short secret is refused with a clear error, and the file is kept', async (t) => {
+  const dir = tempDir(t);
+  const statePath = join(dir, 'finder.json');
+  writeFileSync(statePath, '{"not": "a finder file"');
+  const err = await t.throwsAsync(Finder.listen({ statePath, secret: SECRET, members: ['A'] }));
+  t.is((err as { code?: string }).code, 'DARQ_CORRUPT_FILE');
+  t.true(err?.message.includes(statePath));
+  t.is(readFileSync(statePath, 'utf8'), '{"not": "a finder file"', 'never silently replaced');
+  const weak = await t.throwsAsync(
+    Finder.listen({ statePath: join(dir, 'f2.json'), secret: 'short', members: [] }),
+  );
+  t.is((weak as { code?: string }).code, 'DARQ_WEAK_SECRET');
+  t.regex(weak?.message ?? '', /at least 16 bytes/);
 });

@@ -8,6 +8,7 @@ import {
   mac,
   macEquals,
   nonce,
+  onFrames,
 } from '../transport/frames.ts';
 import type { DprFrame } from './frames.ts';
 
@@ -72,37 +73,27 @@ export function acceptChannel(
     handlers.onClose(ch);
   });
   socket.write(encode({ t: 'hello', worker: myId, nonce: serverNonce }));
-  socket.on('data', (chunk: Buffer) => {
-    let frames: Array<Frame | DprFrame>;
-    try {
-      frames = reader.push(chunk) as Array<Frame | DprFrame>;
-    } catch {
-      socket.destroy();
+  onFrames<Frame | DprFrame>(socket, reader, (f) => {
+    if (ch === undefined) {
+      if (
+        f.t !== 'auth' ||
+        typeof f.worker !== 'string' ||
+        !(f.nonce instanceof Uint8Array) ||
+        !(f.mac instanceof Uint8Array) ||
+        !macEquals(f.mac, mac(secret, 'darq-finder-client', serverNonce, f.nonce, f.worker))
+      ) {
+        socket.destroy();
+        return;
+      }
+      reader.limit = MAX_FRAME;
+      socket.write(
+        encode({ t: 'welcome', mac: mac(secret, 'darq-finder-server', f.nonce, serverNonce, myId) }),
+      );
+      ch = channelOf(socket, f.worker);
+      handlers.onReady(ch);
       return;
     }
-    for (const f of frames) {
-      if (socket.destroyed) return;
-      if (ch === undefined) {
-        if (
-          f.t !== 'auth' ||
-          typeof f.worker !== 'string' ||
-          !(f.nonce instanceof Uint8Array) ||
-          !(f.mac instanceof Uint8Array) ||
-          !macEquals(f.mac, mac(secret, 'darq-finder-client', serverNonce, f.nonce, f.worker))
-        ) {
-          socket.destroy();
-          return;
-        }
-        reader.limit = MAX_FRAME;
-        socket.write(
-          encode({ t: 'welcome', mac: mac(secret, 'darq-finder-server', f.nonce, serverNonce, myId) }),
-        );
-        ch = channelOf(socket, f.worker);
-        handlers.onReady(ch);
-        continue;
-      }
-      handlers.onFrame(ch, f as DprFrame);
-    }
+    handlers.onFrame(ch, f as DprFrame);
   });
 }
 
@@ -121,40 +112,30 @@ export function openChannel(
   let ch: Channel | undefined;
   socket.on('error', () => socket.destroy());
   socket.on('close', () => handlers.onClose(ch));
-  socket.on('data', (chunk: Buffer) => {
-    let frames: Array<Frame | DprFrame>;
-    try {
-      frames = reader.push(chunk) as Array<Frame | DprFrame>;
-    } catch {
-      socket.destroy();
-      return;
-    }
-    for (const f of frames) {
-      if (socket.destroyed) return;
-      if (clientNonce === undefined) {
-        if (f.t !== 'hello' || !(f.nonce instanceof Uint8Array)) return void socket.destroy();
-        clientNonce = nonce();
-        serverNonce = f.nonce;
-        serverId = String(f.worker);
-        socket.write(
-          encode({
-            t: 'auth',
-            worker: myId,
-            nonce: clientNonce,
-            mac: mac(secret, 'darq-finder-client', f.nonce, clientNonce, myId),
-          }),
-        );
-      } else if (ch === undefined) {
-        const expected = mac(secret, 'darq-finder-server', clientNonce, serverNonce as Uint8Array, serverId);
-        if (f.t !== 'welcome' || !(f.mac instanceof Uint8Array) || !macEquals(f.mac, expected)) {
-          return void socket.destroy();
-        }
-        reader.limit = MAX_FRAME;
-        ch = channelOf(socket, serverId);
-        handlers.onReady(ch);
-      } else {
-        handlers.onFrame(ch, f as DprFrame);
+  onFrames<Frame | DprFrame>(socket, reader, (f) => {
+    if (clientNonce === undefined) {
+      if (f.t !== 'hello' || !(f.nonce instanceof Uint8Array)) return void socket.destroy();
+      clientNonce = nonce();
+      serverNonce = f.nonce;
+      serverId = String(f.worker);
+      socket.write(
+        encode({
+          t: 'auth',
+          worker: myId,
+          nonce: clientNonce,
+          mac: mac(secret, 'darq-finder-client', f.nonce, clientNonce, myId),
+        }),
+      );
+    } else if (ch === undefined) {
+      const expected = mac(secret, 'darq-finder-server', clientNonce, serverNonce as Uint8Array, serverId);
+      if (f.t !== 'welcome' || !(f.mac instanceof Uint8Array) || !macEquals(f.mac, expected)) {
+        return void socket.destroy();
       }
+      reader.limit = MAX_FRAME;
+      ch = channelOf(socket, serverId);
+      handlers.onReady(ch);
+    } else {
+      handlers.onFrame(ch, f as DprFrame);
     }
   });
   return socket;

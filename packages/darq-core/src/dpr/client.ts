@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
+import { secretBytes } from '../transport/frames.ts';
 import type { Version } from '../types.ts';
 import type { Worker } from '../worker.ts';
 import { type Channel, openChannel } from './channel.ts';
@@ -62,7 +63,7 @@ export class DprClient {
 
   constructor(private readonly opts: DprClientOptions) {
     this.worker = opts.worker;
-    this.secret = Buffer.isBuffer(opts.secret) ? opts.secret : Buffer.from(opts.secret);
+    this.secret = secretBytes(opts.secret, `DPR client of worker ${opts.worker.id}`);
     this.delay = opts.backoff?.minMs ?? 10;
     const raw = this.worker.getMeta(DEPS_KEY);
     if (raw !== undefined) {

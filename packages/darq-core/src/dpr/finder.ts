@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import * as path from 'node:path';
 import { DarqError } from '../errors.ts';
+import { listenOn, secretBytes } from '../transport/frames.ts';
 import { acceptChannel, type Channel } from './channel.ts';
 import type { DprFrame, VersionReport, WorkerPhase } from './frames.ts';
 import { VersionGraph } from './graph.ts';
@@ -72,7 +73,7 @@ export class Finder {
     private readonly opts: FinderOptions,
     private readonly server: Server,
   ) {
-    this.secret = Buffer.isBuffer(opts.secret) ? opts.secret : Buffer.from(opts.secret);
+    this.secret = secretBytes(opts.secret, 'finder');
     this.state = Finder.load(opts.statePath);
     for (const m of opts.members ?? []) if (!this.state.members.includes(m)) this.state.members.push(m);
     this.save();
@@ -91,29 +92,10 @@ export class Finder {
   }
 
   static async listen(opts: FinderOptions): Promise<Finder> {
-    const len = typeof opts.secret === 'string' ? Buffer.byteLength(opts.secret) : opts.secret.byteLength;
-    if (len < 16) {
-      throw new DarqError(
-        'DARQ_WEAK_SECRET',
-        'user',
-        `finder: the cluster secret must have at least 16 bytes (got ${len})`,
-      );
-    }
+    secretBytes(opts.secret, 'finder');
     const server = createServer({ noDelay: true });
     const finder = new Finder(opts, server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          new DarqError(
-            'DARQ_LISTEN_FAILED',
-            'external',
-            `finder cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-    });
+    await listenOn(server, opts.host, opts.port, 'finder');
     return finder;
   }
 

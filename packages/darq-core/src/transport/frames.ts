@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Server, Socket } from 'node:net';
 import { codec } from '../codec.ts';
 import { DarqError } from '../errors.ts';
 
@@ -108,4 +109,65 @@ export function mac(secret: Uint8Array, ...parts: Array<string | Uint8Array>): B
 
 export function macEquals(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Calls `handle` for every frame that arrives on `socket`, in order; stops as soon as the socket is destroyed
+ * (a handler refusing a peer destroys it). An oversized or undecodable frame drops the connection.
+ */
+export function onFrames<F>(socket: Socket, reader: FrameReader, handle: (frame: F) => void): void {
+  socket.on('data', (chunk: Buffer) => {
+    let frames: Frame[];
+    try {
+      frames = reader.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const f of frames) {
+      if (socket.destroyed) return;
+      handle(f as F);
+    }
+  });
+}
+
+/** The cluster secret as bytes; refuses one shorter than 16 bytes, naming `who` uses it. */
+export function secretBytes(secret: string | Uint8Array | undefined, who: string): Buffer {
+  const bytes =
+    typeof secret === 'string'
+      ? Buffer.from(secret, 'utf8')
+      : secret instanceof Uint8Array
+        ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+        : Buffer.alloc(0);
+  if (bytes.length < 16) {
+    throw new DarqError(
+      'DARQ_WEAK_SECRET',
+      'user',
+      `${who}: the cluster secret must have at least 16 bytes (got ${bytes.length}). ` +
+        'Generate one with `openssl rand -hex 32` and give the same value to every worker.',
+    );
+  }
+  return bytes;
+}
+
+/** Binds `server`; resolves once it listens, rejects with DARQ_LISTEN_FAILED naming `who` and the address. */
+export function listenOn(
+  server: Server,
+  host: string | undefined,
+  port: number | undefined,
+  who: string,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new DarqError(
+          'DARQ_LISTEN_FAILED',
+          'external',
+          `${who} cannot listen on ${host ?? '127.0.0.1'}:${port ?? 0}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
+    server.listen(port ?? 0, host ?? '127.0.0.1', () => resolve());
+  });
 }

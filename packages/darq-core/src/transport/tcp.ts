@@ -2,18 +2,20 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import type { Darq } from '../darq.ts';
 import type { DprClient } from '../dpr/client.ts';
-import { DarqError } from '../errors.ts';
 import type { Lsn, ParticipantId } from '../types.ts';
 import type { Worker } from '../worker.ts';
 import {
   encodeFrame,
   type Frame,
   FrameReader,
+  listenOn,
   MAX_FRAME,
   MAX_UNAUTHENTICATED_FRAME,
   mac,
   macEquals,
   nonce,
+  onFrames,
+  secretBytes,
   type WireMessage,
 } from './frames.ts';
 
@@ -117,11 +119,7 @@ export class TcpTransport {
 
   private constructor(opts: TcpTransportOptions, server: Server) {
     this.worker = opts.worker;
-    this.secret = Buffer.isBuffer(opts.secret)
-      ? opts.secret
-      : typeof opts.secret === 'string'
-        ? Buffer.from(opts.secret, 'utf8')
-        : Buffer.from(opts.secret);
+    this.secret = secretBytes(opts.secret, `transport of worker ${opts.worker.id}`);
     this.server = server;
     this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
     this.opts = {
@@ -148,33 +146,10 @@ export class TcpTransport {
 
   /** Starts listening; resolves once the port is bound. */
   static async listen(opts: TcpTransportOptions): Promise<TcpTransport> {
-    const secretLength =
-      typeof opts.secret === 'string'
-        ? Buffer.byteLength(opts.secret, 'utf8')
-        : (opts.secret?.byteLength ?? 0);
-    if (secretLength < 16) {
-      throw new DarqError(
-        'DARQ_WEAK_SECRET',
-        'user',
-        `transport of worker ${opts.worker.id}: the cluster secret must have at least 16 bytes (got ${secretLength}). ` +
-          'Generate one with `openssl rand -hex 32` and give the same value to every worker.',
-      );
-    }
+    secretBytes(opts.secret, `transport of worker ${opts.worker.id}`);
     const server = createServer({ noDelay: true });
     const transport = new TcpTransport(opts, server);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          new DarqError(
-            'DARQ_LISTEN_FAILED',
-            'external',
-            `worker ${opts.worker.id} cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}: ${err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-    });
+    await listenOn(server, opts.host, opts.port, `worker ${opts.worker.id}`);
     transport.flush();
     return transport;
   }
@@ -301,41 +276,31 @@ export class TcpTransport {
     });
     socket.on('error', () => socket.destroy());
     socket.write(encodeFrame({ t: 'hello', worker: this.worker.id, nonce: serverNonce }));
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(chunk);
-      } catch {
-        socket.destroy();
+    onFrames<Frame>(socket, reader, (f) => {
+      if (peer === undefined) {
+        if (
+          f.t !== 'auth' ||
+          typeof f.worker !== 'string' ||
+          !(f.nonce instanceof Uint8Array) ||
+          !(f.mac instanceof Uint8Array) ||
+          !macEquals(f.mac, mac(this.secret, 'darq-client', serverNonce, f.nonce, f.worker))
+        ) {
+          this.stats.authFailures++;
+          socket.destroy();
+          return;
+        }
+        peer = f.worker;
+        reader.limit = MAX_FRAME;
+        socket.write(
+          encodeFrame({
+            t: 'welcome',
+            mac: mac(this.secret, 'darq-server', f.nonce, serverNonce, this.worker.id),
+          }),
+        );
         return;
       }
-      for (const f of frames) {
-        if (socket.destroyed) return;
-        if (peer === undefined) {
-          if (
-            f.t !== 'auth' ||
-            typeof f.worker !== 'string' ||
-            !(f.nonce instanceof Uint8Array) ||
-            !(f.mac instanceof Uint8Array) ||
-            !macEquals(f.mac, mac(this.secret, 'darq-client', serverNonce, f.nonce, f.worker))
-          ) {
-            this.stats.authFailures++;
-            socket.destroy();
-            return;
-          }
-          peer = f.worker;
-          reader.limit = MAX_FRAME;
-          socket.write(
-            encodeFrame({
-              t: 'welcome',
-              mac: mac(this.secret, 'darq-server', f.nonce, serverNonce, this.worker.id),
-            }),
-          );
-          continue;
-        }
-        if (f.t === 'batch') this.receive(socket, peer, f);
-        else socket.destroy();
-      }
+      if (f.t === 'batch') this.receive(socket, peer, f);
+      else socket.destroy();
     });
   }
 
@@ -410,62 +375,52 @@ class PeerLink {
     let clientNonce: Buffer | undefined;
     let serverId = '';
     let serverNonce: Uint8Array | undefined;
-    socket.on('data', (chunk: Buffer) => {
-      let frames: Frame[];
-      try {
-        frames = reader.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const f of frames) {
-        if (socket.destroyed) return;
-        if (clientNonce === undefined) {
-          if (f.t !== 'hello' || !(f.nonce instanceof Uint8Array)) return void socket.destroy();
-          clientNonce = nonce();
-          serverId = String(f.worker);
-          serverNonce = f.nonce;
-          const me = this.transport.worker.id;
-          socket.write(
-            encodeFrame({
-              t: 'auth',
-              worker: me,
-              nonce: clientNonce,
-              mac: mac(this.transport.secretBytes, 'darq-client', f.nonce, clientNonce, me),
-            }),
-          );
-        } else if (!this.ready) {
-          const expected = mac(
-            this.transport.secretBytes,
-            'darq-server',
-            clientNonce,
-            serverNonce as Uint8Array,
-            serverId,
-          );
-          if (f.t !== 'welcome' || !(f.mac instanceof Uint8Array) || !macEquals(f.mac, expected)) {
-            this.transport.stats.authFailures++;
-            return void socket.destroy();
-          }
-          this.ready = true;
-          reader.limit = MAX_FRAME;
-          this.delay = this.transport.opts.backoff.minMs;
-          this.transport.stats.connects++;
-          this.pump();
-        } else if (f.t === 'recv' && this.transport.speculative) {
-          if (this.unreceived > 0) this.unreceived--;
-          this.pump();
-        } else if (f.t === 'ack' && this.transport.speculative) {
-          const done = this.unacked.get(f.id);
-          if (done !== undefined) {
-            this.unacked.delete(f.id);
-            this.transport.acknowledged(done);
-          }
-        } else if (f.t === 'ack' && this.inFlight !== undefined && f.id === this.inFlight.id) {
-          const done = this.inFlight.entries;
-          this.inFlight = undefined;
-          this.transport.acknowledged(done);
-          this.pump();
+    onFrames<Frame>(socket, reader, (f) => {
+      if (clientNonce === undefined) {
+        if (f.t !== 'hello' || !(f.nonce instanceof Uint8Array)) return void socket.destroy();
+        clientNonce = nonce();
+        serverId = String(f.worker);
+        serverNonce = f.nonce;
+        const me = this.transport.worker.id;
+        socket.write(
+          encodeFrame({
+            t: 'auth',
+            worker: me,
+            nonce: clientNonce,
+            mac: mac(this.transport.secretBytes, 'darq-client', f.nonce, clientNonce, me),
+          }),
+        );
+      } else if (!this.ready) {
+        const expected = mac(
+          this.transport.secretBytes,
+          'darq-server',
+          clientNonce,
+          serverNonce as Uint8Array,
+          serverId,
+        );
+        if (f.t !== 'welcome' || !(f.mac instanceof Uint8Array) || !macEquals(f.mac, expected)) {
+          this.transport.stats.authFailures++;
+          return void socket.destroy();
         }
+        this.ready = true;
+        reader.limit = MAX_FRAME;
+        this.delay = this.transport.opts.backoff.minMs;
+        this.transport.stats.connects++;
+        this.pump();
+      } else if (f.t === 'recv' && this.transport.speculative) {
+        if (this.unreceived > 0) this.unreceived--;
+        this.pump();
+      } else if (f.t === 'ack' && this.transport.speculative) {
+        const done = this.unacked.get(f.id);
+        if (done !== undefined) {
+          this.unacked.delete(f.id);
+          this.transport.acknowledged(done);
+        }
+      } else if (f.t === 'ack' && this.inFlight !== undefined && f.id === this.inFlight.id) {
+        const done = this.inFlight.entries;
+        this.inFlight = undefined;
+        this.transport.acknowledged(done);
+        this.pump();
       }
     });
     socket.on('error', () => socket.destroy());
