@@ -26,6 +26,8 @@ export interface LiveRun {
   readonly stateDir: string;
   /** SIGKILL darq this many ms after the trace started, then restart it. */
   readonly killAtMs?: number;
+  /** The `--tentative` file darq writes: each window's row is timed when it first appears there too. */
+  readonly tentativePath?: string;
 }
 
 export interface LatencySample {
@@ -39,6 +41,8 @@ export interface LiveResult {
   readonly events: number;
   readonly elapsedMs: number;
   readonly samples: LatencySample[];
+  /** First tentative sighting of each window's row (runs with `tentativePath`). */
+  readonly tentativeSamples: LatencySample[];
   /** Bytes darq wrote to storage (/proc/<pid>/io write_bytes, summed over restarts). */
   readonly bytesWritten: number;
   /** Largest delay of the producer behind the trace's schedule (its own lateness, included in latency). */
@@ -75,6 +79,8 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
   const windowMax = new Map<number, number>();
   const seen = new Set<string>();
   const samples: LatencySample[] = [];
+  const tentativeSamples: LatencySample[] = [];
+  const seenTentative = new Set<string>();
   let stderr = '';
   let bytesBefore = 0;
   let bytesNow = 0;
@@ -128,6 +134,40 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
     return c;
   };
 
+  // The tentative file: read as it grows, on every inotify event and on every producer turn.
+  let tentFd: number | undefined;
+  let tentCarry = '';
+  const tentBuf = Buffer.allocUnsafe(1 << 20);
+  let tentWatch: fs.FSWatcher | undefined;
+  const readTentative = () => {
+    if (!run.tentativePath) return;
+    if (tentFd === undefined) {
+      try {
+        tentFd = fs.openSync(run.tentativePath, 'r');
+        tentWatch = fs.watch(run.tentativePath, readTentative);
+      } catch {
+        return; // not created yet
+      }
+    }
+    const now = performance.now();
+    for (;;) {
+      const n = fs.readSync(tentFd, tentBuf, 0, tentBuf.length, null);
+      if (n <= 0) break;
+      const lines = (tentCarry + tentBuf.toString('utf8', 0, n)).split('\n');
+      tentCarry = lines.pop()!;
+      for (const l of lines) {
+        if (!l.startsWith('{"row"')) continue;
+        const row = (JSON.parse(l) as { row: { region: number; window_start: string } }).row;
+        const ws = Date.parse(`${row.window_start}Z`);
+        const key = `${row.region}@${ws}`;
+        const max = windowMax.get(ws);
+        if (ws < startMs || max === undefined || seenTentative.has(key)) continue;
+        seenTentative.add(key);
+        tentativeSamples.push({ atMs: now - t0, latencyMs: now - (t0 + (max - startMs)), windowStart: ws });
+      }
+    }
+  };
+
   // Start darq and wait until it has read the warm-up.
   const s0 = performance.now();
   start();
@@ -168,6 +208,7 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
         });
         return;
       }
+      readTentative();
       const now = performance.now();
       const horizon = startMs + (now - t0);
       let text = '';
@@ -220,10 +261,14 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
   });
   const exitCode = await exited;
   const elapsedMs = performance.now() - t0;
+  readTentative();
+  tentWatch?.close();
+  if (tentFd !== undefined) fs.closeSync(tentFd);
   return {
     events: sent,
     elapsedMs,
     samples,
+    tentativeSamples,
     bytesWritten: bytesBefore + bytesNow,
     producerLagMaxMs: lagMax,
     startupMs,

@@ -54,6 +54,8 @@ interface LiveConfig {
   readonly flags: readonly string[];
   readonly needs?: readonly string[];
   readonly quick?: boolean;
+  /** Also write the tentative stream (`--tentative`, to a file of the run's own) and time rows there. */
+  readonly tentative?: boolean;
 }
 const persistence = (p: string, interval: number) => [
   '--persistence',
@@ -91,9 +93,11 @@ const LIVE_CONFIGS: LiveConfig[] = [
     needs: ['--workers', '3', '--no-speculative'],
   },
   {
-    name: 'spec, machine, 5 ms, tentative',
-    flags: [...persistence('machine', 5), '--tentative', path.join(tmp, 'tentative.jsonl')],
-    needs: ['--tentative', path.join(tmp, 'probe-tentative.jsonl')],
+    // The tentative stream shows rows before the cut covers them: that needs speculation across workers.
+    name: 'spec, machine, 5 ms, 3 workers, tentative',
+    flags: [...persistence('machine', 5), '--workers', '3'],
+    needs: ['--workers', '3', '--tentative', path.join(tmp, 'probe-tentative.jsonl')],
+    tentative: true,
   },
 ];
 
@@ -218,6 +222,10 @@ interface LiveRow {
   p99MsPerRound?: number[];
   p99MsMedianOfRounds?: number;
   startupMs?: number;
+  /** Tentative stream: first sighting of each window's row. */
+  tentativeP50Ms?: number;
+  tentativeP99Ms?: number;
+  tentativeWindows?: number;
 }
 const summarize = (r: LiveResult) => {
   const l = r.samples.map((s) => s.latencyMs).sort((a, b) => a - b);
@@ -236,15 +244,23 @@ const summarize = (r: LiveResult) => {
 };
 const live: LiveRow[] = [];
 const cdf: { config: string; latencyMs: number; fraction: number }[] = [];
-async function liveRun(flags: readonly string[], rate: number, seconds: number, killAtMs?: number) {
+async function liveRun(
+  flags: readonly string[],
+  rate: number,
+  seconds: number,
+  killAtMs?: number,
+  tentative = false,
+) {
   const stateDir = fs.mkdtempSync(path.join(tmp, 'live-'));
+  const tentativePath = path.join(stateDir, 'tentative.jsonl');
   try {
     const r = await runLive({
       trace: { ...preset, rate, seconds, seed: 7 },
       darq: DARQ,
-      flags,
+      flags: tentative ? [...flags, '--tentative', tentativePath] : flags,
       stateDir: path.join(stateDir, 'st'),
       ...(killAtMs !== undefined ? { killAtMs } : {}),
+      ...(tentative ? { tentativePath } : {}),
     });
     if (r.exitCode !== 0)
       throw new Error(`darq run ${flags.join(' ')} exited with ${r.exitCode}:\n${r.stderr}`);
@@ -283,7 +299,7 @@ for (let round = 0; round < rounds; round++) {
   for (const p of pooled) {
     if (p.failed) continue;
     try {
-      p.results.push(await liveRun(p.c.flags, LIVE_RATE, roundSeconds));
+      p.results.push(await liveRun(p.c.flags, LIVE_RATE, roundSeconds, undefined, p.c.tentative));
       p.loads.push(os.loadavg()[0]!);
     } catch (e) {
       // A configuration darq accepts but cannot run yet (e.g. a live stdin source across worker processes).
@@ -304,12 +320,21 @@ for (const p of pooled) {
     events: p.results.reduce((n, r) => n + r.events, 0),
     elapsedMs: p.results.reduce((n, r) => n + r.elapsedMs, 0),
     samples: p.results.flatMap((r) => r.samples),
+    tentativeSamples: p.results.flatMap((r) => r.tentativeSamples),
     bytesWritten: p.results.reduce((n, r) => n + r.bytesWritten, 0),
     producerLagMaxMs: Math.max(...p.results.map((r) => r.producerLagMaxMs)),
     startupMs: median(p.results.map((r) => r.startupMs)),
   };
   const s = summarize(all);
   const roundP99 = p.results.map((r) => summarize(r).p99Ms);
+  const tl = all.tentativeSamples.map((x) => x.latencyMs).sort((a, b) => a - b);
+  const tent = p.c.tentative
+    ? {
+        tentativeP50Ms: Number(quantile(tl, 0.5).toFixed(2)),
+        tentativeP99Ms: Number(quantile(tl, 0.99).toFixed(2)),
+        tentativeWindows: tl.length,
+      }
+    : {};
   live.push({
     ...p.base,
     status: 'ok',
@@ -320,14 +345,24 @@ for (const p of pooled) {
     ...s,
     p99MsPerRound: roundP99,
     p99MsMedianOfRounds: median(roundP99),
+    ...tent,
     loadAvg: Number((p.loads.reduce((a, b) => a + b, 0) / p.loads.length).toFixed(2)),
   });
   const l = all.samples.map((x) => x.latencyMs).sort((a, b) => a - b);
   l.forEach((v, i) => {
     cdf.push({ config: p.c.name, latencyMs: Math.max(0.1, v), fraction: (i + 1) / l.length });
   });
+  if (p.c.tentative) {
+    tl.forEach((v, i) => {
+      cdf.push({
+        config: `${p.c.name} (first seen)`,
+        latencyMs: Math.max(0.1, v),
+        fraction: (i + 1) / tl.length,
+      });
+    });
+  }
   log(
-    `latency: ${p.c.name}: p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms (per round ${roundP99.join(' / ')}), max ${s.maxMs} ms (${s.windows} windows)`,
+    `latency: ${p.c.name}: p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms (per round ${roundP99.join(' / ')}), max ${s.maxMs} ms (${s.windows} windows)${p.c.tentative ? `; tentative p50 ${tent.tentativeP50Ms} ms, p99 ${tent.tentativeP99Ms} ms (${tent.tentativeWindows} windows)` : ''}`,
   );
 }
 
@@ -492,6 +527,7 @@ if (!quick) {
 // ── results ────────────────────────────────────────────────────────────────────────────────────────────
 const liveOk = live.filter((r) => r.status === 'ok');
 const at50kMachine = liveOk.find((r) => r.config === 'spec, machine, 5 ms');
+const tentRow = liveOk.find((r) => r.tentativeP99Ms !== undefined);
 const goals = [
   {
     goal: 'committed p99 ≤ 5 ms at 50 k events/s, machine persistence, speculative',
@@ -500,8 +536,11 @@ const goals = [
   },
   {
     goal: 'tentative p99 ≤ 1 ms',
-    reached: false,
-    measured: live.find((r) => r.config.includes('tentative'))?.status ?? '',
+    reached: tentRow?.tentativeP99Ms !== undefined && tentRow.tentativeP99Ms <= 1,
+    measured:
+      tentRow?.tentativeP99Ms !== undefined
+        ? `${ms(tentRow.tentativeP99Ms)} ms first seen in the tentative stream (p50 ${ms(tentRow.tentativeP50Ms)} ms; 3 workers, checkpoint interval 5 ms)`
+        : (live.find((r) => r.config.includes('tentative'))?.status ?? ''),
   },
   {
     goal: 'max sustainable ≥ 1 M events/s, exactly-once, fsync’d',
@@ -644,9 +683,9 @@ ${table(
   goals.map((g) => [g.goal, g.reached ? 'yes' : 'no', g.measured]),
 )}
 
-## Latency, real-time replay (${si(LIVE_RATE)} events/s, ${liveSeconds} s per configuration in ${rounds} interleaved rounds, 1 worker)
+## Latency, real-time replay (${si(LIVE_RATE)} events/s, ${liveSeconds} s per configuration in ${rounds} interleaved rounds; 1 worker unless the configuration says otherwise)
 
-Latency = ${result.latency.definition}.
+Latency = ${result.latency.definition}. For the tentative configuration, "first seen" is the same measure taken when the row first appears in the tentative stream (\`--tentative\`), before the cut covers it.
 
 ${table(
   [
@@ -661,6 +700,7 @@ ${table(
     'producer lag max ms',
     'windows',
     'load avg',
+    'tentative first seen p50 / p99 ms',
   ],
   live.map((r) =>
     r.status === 'ok'
@@ -676,8 +716,9 @@ ${table(
           ms(r.producerLagMaxMs),
           r.windows,
           r.loadAvg,
+          r.tentativeP99Ms !== undefined ? `${ms(r.tentativeP50Ms)} / ${ms(r.tentativeP99Ms)}` : '',
         ]
-      : [r.config, r.status, '', '', '', '', '', '', '', '', ''],
+      : [r.config, r.status, '', '', '', '', '', '', '', '', '', ''],
   ),
 )}
 

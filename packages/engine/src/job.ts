@@ -313,15 +313,31 @@ export class Job {
     const byId = new Map(stages.map((s) => [s.id, s]));
     // Routes out of each stage, built from the inputs of the stages they feed.
     const routes = new Map<string, Route[]>();
+    // A sink stage with no stateful operator ignores watermarks: it gets rows and end markers only.
+    const dataOnly = (s: StageSpec) => s.kind === 'sink' && s.operators.every((o) => o.state === 'none');
     for (const s of stages) {
       for (const e of s.inputs) {
         const list = routes.get(e.from) ?? [];
-        list.push({ port: e.port, targets: participantIds(s), ...(e.key ? { key: e.key } : {}) });
+        list.push({
+          port: e.port,
+          targets: participantIds(s),
+          ...(e.key ? { key: e.key } : {}),
+          ...(s.kind === 'sink' ? { toSink: true } : {}),
+          ...(dataOnly(s) ? { dataOnly: true } : {}),
+        });
         routes.set(e.from, list);
       }
     }
     const sideRoutesOf = (s: StageSpec) =>
-      new Map(s.sides.map((side) => [side.name, { port: 0, targets: participantIds(byId.get(side.to)!) }]));
+      new Map(
+        s.sides.map((side) => {
+          const to = byId.get(side.to)!;
+          return [
+            side.name,
+            { port: 0, targets: participantIds(to), ...(dataOnly(to) ? { dataOnly: true } : {}) },
+          ];
+        }),
+      );
     const upstreamOf = (s: StageSpec) => s.inputs.flatMap((e) => participantIds(byId.get(e.from)!));
     // Side outputs are inputs too: a sink fed by side outputs must wait for their end markers.
     const sideUpstream = new Map<string, string[]>();

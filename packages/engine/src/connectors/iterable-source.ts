@@ -2,9 +2,6 @@ import { BadRecord, type FormatColumn, jsonObjectDecoder } from '../formats/code
 import type { Row } from '../runtime/batch.ts';
 import type { BadInput, SourceRead, SourceReader } from './source.ts';
 
-/** Marks an item that could not even be parsed (stdin): its value is the reason. */
-export const BAD_LINE = '__darq_bad_line__';
-
 /**
  * Rows from an async iterable given by a Node program (library API). The reader pulls ahead into a bounded
  * buffer and hands out what has arrived; while the iterable has nothing new the source waits. Its position is
@@ -48,7 +45,7 @@ export class AsyncIterableSourceReader implements SourceReader {
             continue;
           }
           this.buffer.push(item);
-          this.readable?.();
+          if (this.buffer.length === 1) this.readable?.();
           if (this.buffer.length >= this.highWater) await new Promise<void>((r) => (this.resume = r));
         }
       } catch (e) {
@@ -71,13 +68,10 @@ export class AsyncIterableSourceReader implements SourceReader {
     const bad: BadInput[] = [];
     for (const item of items) {
       try {
-        const reason = item[BAD_LINE];
-        if (typeof reason === 'string') throw new BadRecord(reason);
         rows.push(this.decode(item));
       } catch (e) {
         if (!(e instanceof BadRecord)) throw e;
-        const raw = typeof item[BAD_LINE] === 'string' ? String(item.raw) : JSON.stringify(item);
-        bad.push({ position: `${this.name}#${this.consumed}`, reason: e.message, raw });
+        bad.push({ position: `${this.name}#${this.consumed}`, reason: e.message, raw: JSON.stringify(item) });
       }
       this.consumed++;
     }

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Schema, SinkDef, SourceDef } from '@darq/parser';
 import { PlanError } from '../errors.ts';
 import type { FormatColumn } from '../formats/codec.ts';
@@ -7,10 +6,11 @@ import type { Row } from '../runtime/batch.ts';
 import { ROW_KIND_LABELS } from '../runtime/changelog.ts';
 import { BlackholeSinkWriter, CallbackSinkWriter, FileSinkWriter, StreamSinkWriter } from './file-sink.ts';
 import { FileSourceReader } from './file-source.ts';
-import { AsyncIterableSourceReader, BAD_LINE } from './iterable-source.ts';
+import { AsyncIterableSourceReader } from './iterable-source.ts';
 import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
 import { PartitionedFileSinkWriter } from './partitioned-file-sink.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
+import { StdinSourceReader } from './stdin-source.ts';
 
 /** Where connectors look things up: the SQL file's directory, CLI overrides, in-process sources and sinks. */
 export interface ConnectorContext {
@@ -52,23 +52,6 @@ function fileFormat(options: Readonly<Record<string, string>>, what: string): 'j
 
 function physicalColumns(def: SourceDef): FormatColumn[] {
   return def.columns.filter((c) => !c.expr).map((c) => ({ name: c.name, type: c.type }));
-}
-
-/** Standard input as JSON objects, one per line; a line that is not JSON becomes a dead letter downstream. */
-async function* stdinObjects(name: string): AsyncIterable<Record<string, unknown>> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      yield JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      // Handed on as a value that fails decoding with the reason, so it is dead-lettered with its position.
-      yield { [BAD_LINE]: `stdin:${line}: malformed jsonl: ${(e as Error).message}`, raw: text } as never;
-    }
-  }
-  void name;
 }
 
 export function createSourceReader(def: SourceDef, ctx: ConnectorContext): SourceReader {
@@ -114,7 +97,7 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
           `${what}: the stdin connector reads JSON lines; use format = 'jsonl'`,
         );
       }
-      return new AsyncIterableSourceReader(def.name, stdinObjects(def.name), physicalColumns(def));
+      return new StdinSourceReader(physicalColumns(def));
     }
     case 'search-trace':
     case 'search_trace':

@@ -88,10 +88,27 @@ export class RuntimeContext {
     });
   }
 
-  /** Ends a pending `idle` early. */
+  /**
+   * Ends a pending `idle` early, once the current burst of I/O callbacks has run: a chunk of input (or a
+   * run of appends) then wakes the scheduler once and is read as one batch, not a record per turn.
+   */
   wake(): void {
-    this.waiter?.();
+    if (this.waiter === undefined || this.wakeQueued) return;
+    this.wakeQueued = true;
+    setImmediate(() => {
+      this.wakeQueued = false;
+      this.waiter?.();
+    });
   }
+  private wakeQueued = false;
+
+  /**
+   * The open version holds rows bound for a sink: the scheduler commits it as soon as it has nothing else to
+   * do rather than at the next checkpoint interval, so committed output is not held back by the interval.
+   */
+  outputPending = false;
+  /** Set by the scheduler while its participants run (appends then come from local steps). */
+  inTurn = false;
 
   /** Stops listening to the worker (the participants are being rebuilt). */
   dispose(): void {
@@ -120,7 +137,7 @@ export class RuntimeContext {
   }
 
   /** Starts tracking a DARQ's appends (for non-speculative reads); entries already there are committed. */
-  watch(darq: Darq): void {
+  watch(darq: Darq, isSink = false): void {
     if (this.watched.has(darq)) return;
     this.watched.add(darq);
     const pending = darq.pendingInputs();
@@ -130,6 +147,11 @@ export class RuntimeContext {
     this.backlog += pending.length;
     const unsub = darq.onAppend((lsn) => {
       this.lastAppended.set(darq, lsn as number);
+      if (isSink) {
+        // Sent by this worker's own steps: the route knew whether the batch held rows. Appended by the
+        // transport (from another worker): assume it does.
+        if (!this.inTurn) this.outputPending = true;
+      }
       this.wake();
     });
     this.unsubs.push(unsub);

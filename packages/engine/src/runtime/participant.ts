@@ -11,6 +11,14 @@ export interface Route {
   readonly port: number;
   readonly targets: readonly string[];
   readonly key?: (row: Row) => unknown;
+  /**
+   * The targets do nothing with watermarks (a sink with no stateful operator): they get rows and end
+   * markers only. A sink reads committed entries only, so a watermark-only entry per source batch would
+   * pile up behind the commit and hold the sources back.
+   */
+  readonly dataOnly?: boolean;
+  /** The targets are sinks: rows sent there ask for an early commit (`RuntimeContext.outputPending`). */
+  readonly toSink?: boolean;
 }
 
 const META = '__participant';
@@ -194,11 +202,11 @@ export abstract class Participant {
     return carried;
   }
 
-  /** Adds the sends of `rows` (and the new watermark / end marker) to `step`. */
   /** Tells every downstream participant that this one is idle (no input for its idle timeout). */
   protected emitIdle(step: StepBuilderType): number {
     let sent = 0;
     for (const route of this.routes) {
+      if (route.dataOnly) continue;
       for (const t of route.targets) {
         step.send(
           t,
@@ -218,7 +226,7 @@ export abstract class Participant {
     return sent;
   }
 
-  /** Returns the number of entries sent. */
+  /** Adds the sends of `rows` (and the new watermark / end marker) to `step`; returns the entries sent. */
   protected emit(step: StepBuilderType, rows: Row[], watermark: number, end: boolean): number {
     const wmChanged = watermark !== this.outWatermark;
     this.outWatermark = watermark;
@@ -245,6 +253,9 @@ export abstract class Participant {
     end: boolean,
     wmChanged: boolean,
   ): number {
+    if (rows.length > 0) {
+      if (route.toSink) this.rt.outputPending = true;
+    } else if (route.dataOnly && !end) return 0;
     const n = route.targets.length;
     let sent = 0;
     if (n === 1 || !route.key) {

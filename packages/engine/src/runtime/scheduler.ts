@@ -73,7 +73,7 @@ export class Scheduler {
 
   open(): void {
     for (const p of this.others) {
-      this.rt.watch(p.darq);
+      this.rt.watch(p.darq, p.sink !== undefined);
       p.open();
     }
     for (const s of this.sources) s.open();
@@ -87,6 +87,7 @@ export class Scheduler {
     this.rt.onCommitted(v);
     this.rt.counters.versions++;
     this.dirty = false;
+    this.rt.outputPending = false;
     this.lastCommit = performance.now();
   }
 
@@ -113,12 +114,14 @@ export class Scheduler {
         continue;
       }
       let progressed = false;
+      this.rt.inTurn = true;
       if (this.timed.length > 0) {
         const now = Date.now();
         for (const p of this.timed) if (p.tick(now)) progressed = true;
       }
       for (const p of this.others) if (p.run()) progressed = true;
       if (!this.stopReason) for (const s of this.sources) if (s.run()) progressed = true;
+      this.rt.inTurn = false;
       if (hooks.afterTurn?.()) progressed = true;
       // Input taken in from other workers (or their acknowledgements) must be committed too, or sinks
       // downstream of it would wait for a cut that never comes.
@@ -132,7 +135,11 @@ export class Scheduler {
       }
       const now = performance.now();
       let committedNow = false;
-      if (this.dirty && (!progressed || now - this.lastCommit >= interval)) {
+      // A version closes at the checkpoint interval; earlier only once this worker has nothing else to do
+      // and the version holds output a sink waits for (or the run is ending). Closing it whenever the
+      // worker idles would commit a version per input chunk on a live source.
+      const due = now - this.lastCommit >= interval;
+      if (this.dirty && (due || (!progressed && (this.rt.outputPending || this.done)))) {
         this.commit();
         committedNow = true;
       }
