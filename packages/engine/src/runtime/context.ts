@@ -107,6 +107,8 @@ export class RuntimeContext {
    * do rather than at the next checkpoint interval, so committed output is not held back by the interval.
    */
   outputPending = false;
+  /** Entries for another worker were sent since the scheduler last yielded: the transport needs a turn. */
+  sentRemote = false;
   /** Set by the scheduler while its participants run (appends then come from local steps). */
   inTurn = false;
 
@@ -189,8 +191,10 @@ export class RuntimeContext {
   }
 
   noteSent(target: string, _rows: number): void {
-    if (this.isRemote(target)) this.remoteBacklog++;
-    else this.backlog++;
+    if (this.isRemote(target)) {
+      this.remoteBacklog++;
+      this.sentRemote = true;
+    } else this.backlog++;
   }
 
   noteConsumed(_participant: string, _rows: number): void {

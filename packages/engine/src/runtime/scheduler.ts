@@ -162,9 +162,12 @@ export class Scheduler {
         continue;
       }
       if (!progressed) {
+        this.rt.sentRemote = false;
         await this.rt.idle(2); // waiting for input: a live source, another worker, the cut
         lastYield = performance.now();
-      } else if (now - lastYield > 20) {
+      } else if (this.rt.sentRemote || now - lastYield > 20) {
+        // Entries for other workers leave only when the event loop turns: speculation sends them at once.
+        this.rt.sentRemote = false;
         await yieldToEventLoop();
         lastYield = performance.now();
       }
