@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { ClusterSpec, RunSummary, WorkerEvent } from '@darq/engine';
 import type { Program } from '@darq/parser';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
+import type { ClusterMetrics } from '../metrics.ts';
 import { summaryLine } from '../render/summary.ts';
 import { buildJob, type Io, intFlag, type RunFlags } from './run.ts';
 
@@ -93,6 +94,25 @@ export async function runCluster(
   io: Io,
   workers: number,
 ): Promise<RunSummary> {
+  // The port is bound before anything else: when it is in use, the run stops before it touches the state dir
+  // or starts a process.
+  const port = intFlag(flags.metricsPort, '--metrics-port', 1);
+  const metrics =
+    port === undefined ? undefined : await (await import('../metrics.ts')).ClusterMetrics.start(port);
+  try {
+    return await supervise(file, flags, io, workers, metrics);
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function supervise(
+  file: string,
+  flags: RunFlags & ChaosFlags,
+  io: Io,
+  workers: number,
+  metrics: ClusterMetrics | undefined,
+): Promise<RunSummary> {
   const temporaryState = flags.state === undefined;
   const stateDir = path.resolve(flags.state ?? fs.mkdtempSync(path.join(os.tmpdir(), 'darq-state-')));
   fs.mkdirSync(stateDir, { recursive: true });
@@ -121,6 +141,10 @@ export async function runCluster(
   if (flags.tentative !== undefined && !resumed) fs.writeFileSync(path.resolve(flags.tentative), '');
   const runFinder = LOCAL_HOSTS.has(spec.finder.host);
   const localWorkers = spec.workers.filter((w) => LOCAL_HOSTS.has(w.host)).map((w) => w.id);
+  if (metrics !== undefined) {
+    metrics.watch(localWorkers, runFinder ? ['finder', ...localWorkers] : localWorkers);
+    if (flags.verbose) io.stderr(`darq: metrics on http://127.0.0.1:${flags.metricsPort}/metrics\n`);
+  }
   const bin = process.argv[1] as string;
   // For profiling a cluster: extra node flags for every child, e.g. DARQ_CHILD_NODE_ARGS='--cpu-prof'.
   const nodeArgs = (process.env.DARQ_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -239,16 +263,26 @@ export async function runCluster(
     });
   };
 
+  let adopted = 0;
   const adopt = (name: string, child: ChildProcess) => {
     children.set(name, child);
     up.delete(name);
+    // Numbers the processes: a worker's counters start again in a new process (see ClusterMetrics.event).
+    const incarnation = ++adopted;
     child.on('message', (m) => {
       const t = (m as { type?: string }).type;
-      if (t === 'ready' || t === 'finder-ready') up.add(name);
+      if (t === 'ready' || t === 'finder-ready') {
+        up.add(name);
+        metrics?.setUp(name, true);
+      }
     });
     child.on('message', (m) => onEvent(m as WorkerEvent));
+    if (metrics !== undefined) child.on('message', (m) => metrics.event(m as WorkerEvent, incarnation));
     child.on('exit', (code, signal) => {
-      if (children.get(name) === child) children.delete(name);
+      if (children.get(name) === child) {
+        children.delete(name);
+        metrics?.setUp(name, false);
+      }
       if (name !== 'finder' && code === 0) {
         finished.add(name);
         if (localWorkers.every((w) => finished.has(w))) resolveDone();
@@ -270,6 +304,7 @@ export async function runCluster(
           return;
         }
       }
+      metrics?.died(name);
       start(name);
     });
   };

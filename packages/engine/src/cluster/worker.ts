@@ -7,7 +7,7 @@ import { participantIds } from '../physical/graph.ts';
 import { DEAD_LETTER_STAGE } from '../physical/lower.ts';
 import { type RunCounters, RuntimeContext } from '../runtime/context.ts';
 import type { OperatorParticipant } from '../runtime/participant.ts';
-import { Scheduler } from '../runtime/scheduler.ts';
+import { type Progress, Scheduler } from '../runtime/scheduler.ts';
 import type { SourceParticipant } from '../runtime/source-participant.ts';
 import { type ClusterSpec, placeParticipants } from './spec.ts';
 import { TentativeFile, TentativeTap } from './tentative.ts';
@@ -23,11 +23,25 @@ export type WorkerEvent =
       readonly at: number;
     }
   /** The cut moved (first move in a world-line, then at most every 50 ms): committed output flows. */
-  | { readonly type: 'committed'; readonly worker: string; readonly worldLine: number; readonly at: number }
+  | {
+      readonly type: 'committed';
+      readonly worker: string;
+      readonly worldLine: number;
+      /** This worker's committed cut: its versions up to this one are never rolled back. */
+      readonly cut: number;
+      readonly at: number;
+    }
   | {
       readonly type: 'progress';
       readonly worker: string;
+      /** Counters of this process: input and bad records are restored from state, the rest start at 0. */
       readonly counters: RunCounters;
+      /** Bytes of the worker's SQLite file in use. */
+      readonly stateBytes: number;
+      /** The lowest event-time watermark of the sources on this worker (epoch ms), once they have one. */
+      readonly watermark?: number;
+      readonly cut: number;
+      readonly worldLine: number;
       readonly at: number;
     }
   | { readonly type: 'done'; readonly worker: string; readonly counters: RunCounters; readonly at: number };
@@ -148,7 +162,7 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     if (!client.running || (committedInWorld === client.worldLine && t - lastCutEvent < 50)) return;
     committedInWorld = client.worldLine;
     lastCutEvent = t;
-    emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, at: t });
+    emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, cut: worker.cut, at: t });
   });
   emit({ type: 'ready', worker: workerId, at: now() });
 
@@ -231,7 +245,7 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
 
   let lastProgress = 0;
   const progressEvery = opts.progressEveryMs ?? 200;
-  const report = () => {
+  const report = (p: Progress) => {
     const t = now();
     if (t - lastProgress < progressEvery || built === undefined) return;
     lastProgress = t;
@@ -246,6 +260,10 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
         lateRows: total.lateRows + c.lateRows,
         versions: total.versions + c.versions,
       },
+      stateBytes: p.stateBytes,
+      ...(p.watermark !== undefined ? { watermark: p.watermark } : {}),
+      cut: worker.cut,
+      worldLine: client.worldLine,
       at: t,
     });
   };
