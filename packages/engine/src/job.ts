@@ -205,6 +205,9 @@ export class Job {
       persistence: runtimeOptions.persistence,
       // Checkpoint the WAL about once a second: often enough to keep it small, rarely enough to stay cheap.
       walCheckpointMs: 1000,
+      // 'machine': the WAL's fsync runs in the thread pool while the next version is computed; sinks release
+      // a version's rows only once it is on disk (RuntimeContext.onCommitted), so output stays fsync'd.
+      syncInBackground: runtimeOptions.persistence === 'machine',
     });
     let crashed = false;
     try {

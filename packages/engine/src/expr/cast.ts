@@ -92,6 +92,8 @@ function toInteger(from: DataType, min: number, max: number): CastFn | null {
       return (v) => (v ? 1 : 0);
     case 'VARCHAR':
       return (v) => {
+        const d = shortDigits(v as string);
+        if (d >= 0) return fit(d);
         const s = (v as string).trim();
         return INTEGER_TEXT.test(s) ? fit(Number(s)) : null;
       };
@@ -101,6 +103,19 @@ function toInteger(from: DataType, min: number, max: number): CastFn | null {
     default:
       return failed;
   }
+}
+
+/** The value of 1 to 9 ASCII digits and nothing else (the common case of text cast to a number); else -1. */
+function shortDigits(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 9) return -1;
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    x = x * 10 + c;
+  }
+  return x;
 }
 
 function parseDouble(s: string): number | null {

@@ -78,8 +78,16 @@ export function replace(s: string, search: string, replacement: string): string 
 /** `SPLIT_INDEX(s, sep, i)`: the i-th (0-based) piece, NULL when out of range. */
 export function splitIndex(s: string, sep: string, i: number): string | null {
   if (i < 0 || !Number.isInteger(i)) return null;
-  const parts = sep === '' ? s.split(/\s+/).filter((p) => p !== '') : s.split(sep);
-  return parts[i] ?? null;
+  if (sep === '') return s.split(/\s+/).filter((p) => p !== '')[i] ?? null;
+  // s.split(sep)[i] without the array: skip i separators, left to right.
+  let from = 0;
+  for (let k = 0; k < i; k++) {
+    const at = s.indexOf(sep, from);
+    if (at < 0) return null;
+    from = at + sep.length;
+  }
+  const at = s.indexOf(sep, from);
+  return at < 0 ? s.slice(from) : s.slice(from, at);
 }
 
 /** Java's String.hashCode: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 units, in 32-bit arithmetic. */

@@ -55,6 +55,19 @@ export class RuntimeContext {
     /** Whether a participant lives on another worker (its entries travel through the transport). */
     readonly isRemote: (participant: string) => boolean = () => false,
   ) {
+    if (!worker.undo) {
+      this.persistSub = worker.persisted$.subscribe((v) => {
+        let n = 0;
+        while (n < this.unsynced.length && this.unsynced[n]!.version <= v) {
+          for (const [darq, lsn] of this.unsynced[n]!.tails) this.committedTail.set(darq, lsn);
+          n++;
+        }
+        if (n > 0) {
+          this.unsynced.splice(0, n);
+          this.wake();
+        }
+      });
+    }
     if (worker.undo) {
       // With speculation across workers, entries become readable for sinks only once the cut covers them.
       this.cutSub = worker.committed$.subscribe((cut) => {
@@ -71,6 +84,12 @@ export class RuntimeContext {
   }
 
   private cutSub: { unsubscribe(): void } | undefined;
+  /**
+   * Without undo records but with the fsync in the background (`syncInBackground`): the tails of each version
+   * closed but not yet on disk. Sinks and non-speculative steps see its entries once `persisted$` reaches it.
+   */
+  private readonly unsynced: Array<{ version: number; tails: Map<Darq, number> }> = [];
+  private persistSub: { unsubscribe(): void } | undefined;
   private waiter: (() => void) | undefined;
 
   /** Waits up to `ms`, or until new input arrives or the cut moves. */
@@ -115,6 +134,7 @@ export class RuntimeContext {
   /** Stops listening to the worker (the participants are being rebuilt). */
   dispose(): void {
     this.cutSub?.unsubscribe();
+    this.persistSub?.unsubscribe();
     for (const u of this.unsubs) u();
     this.wake();
   }
@@ -161,6 +181,11 @@ export class RuntimeContext {
 
   /** Called after each version commit: everything appended so far is durable, and readable once cut. */
   onCommitted(version: number = this.worker.persisted): void {
+    if (!this.worker.undo && version > this.worker.persisted) {
+      // Closed, but its fsync runs in the background: readable once persisted$ reaches it.
+      this.unsynced.push({ version, tails: new Map(this.lastAppended) });
+      return;
+    }
     if (!this.worker.undo || version <= this.worker.cut) {
       for (const [darq, lsn] of this.lastAppended) this.committedTail.set(darq, lsn);
       return;
