@@ -5,6 +5,9 @@
  * window's largest event timestamp was due. Event time maps to wall time as `t0 + (ts − trace start)`, so a
  * producer that falls behind (or a darq that does not read its input) shows up as latency too.
  *
+ * A multi-worker run can instead lose one worker process at `workerKillAtMs`: darq (started with the hidden
+ * `--chaos-target W`) SIGKILLs worker W when it gets SIGUSR2, and its supervisor restarts it; the producer goes on.
+ *
  * A kill-and-restart run SIGKILLs darq at `killAtMs` and starts it again over the same state directory; as a
  * replayable broker would, the producer re-sends the stream from its first event (darq skips what it had
  * committed) and then continues in real time.
@@ -26,6 +29,8 @@ export interface LiveRun {
   readonly stateDir: string;
   /** SIGKILL darq this many ms after the trace started, then restart it. */
   readonly killAtMs?: number;
+  /** Send darq SIGUSR2 this many ms after the trace started (with `--chaos-target W`: worker W is killed). */
+  readonly workerKillAtMs?: number;
   /** The `--tentative` file darq writes: each window's row is timed when it first appears there too. */
   readonly tentativePath?: string;
 }
@@ -190,6 +195,11 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
 
   await new Promise<void>((finish) => {
     const pump = () => {
+      if (!killed && run.workerKillAtMs !== undefined && performance.now() - t0 >= run.workerKillAtMs) {
+        killed = true;
+        restartedAtMs = performance.now() - t0;
+        child.kill('SIGUSR2');
+      }
       if (!killed && run.killAtMs !== undefined && performance.now() - t0 >= run.killAtMs) {
         killed = true;
         restartedAtMs = performance.now() - t0;

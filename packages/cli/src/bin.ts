@@ -80,6 +80,12 @@ program
   .addOption(new Option('--chaos <min:max[:seed]>', 'kill a random process every min..max ms').hideHelp())
   .addOption(new Option('--chaos-kills <n>', 'stop killing after n kills').hideHelp())
   .addOption(new Option('--chaos-report <path>', 'write kills and recovery times here').hideHelp())
+  .addOption(
+    new Option(
+      '--chaos-target <process>',
+      'kill only this process (w0, finder…); SIGUSR2 kills it now',
+    ).hideHelp(),
+  )
   .option(
     '--max-bad-records <n>',
     'stop with exit code 3 once more input records than this could not be read (default: unlimited)',

@@ -12,6 +12,7 @@ export {
 export { FileSourceReader } from './connectors/file-source.ts';
 export * from './connectors/generators/index.ts';
 export type { BadInput, SinkWriter, SourceRead, SourceReader } from './connectors/source.ts';
+export { LineSplitter, type LineStart } from './connectors/stdin-source.ts';
 export { ConnectorError, EngineError, OperatorError, PlanError, StateError } from './errors.ts';
 export { formatTimestamp, parseTimestamp } from './formats/time.ts';
 export {

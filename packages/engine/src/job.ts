@@ -11,6 +11,7 @@ import {
   createSourceReader,
   deadLetterWriter,
 } from './connectors/registry.ts';
+import { StdinLog } from './connectors/stdin-source.ts';
 import { EngineError, PlanError, StateError } from './errors.ts';
 import { compileExpr } from './expr/index.ts';
 import type { JobGraph, StageSpec } from './physical/graph.ts';
@@ -270,9 +271,15 @@ export class Job {
     return this.options.deadLetterPath ?? path.join(stateDir, 'dead-letters.jsonl');
   }
 
-  connectorContext(stateDir: string, runtimeOptions: RuntimeOptions): ConnectorContext {
+  /** `stdin`: the records of standard input, shared by the stdin sources of this process. */
+  connectorContext(
+    stateDir: string,
+    runtimeOptions: RuntimeOptions,
+    stdin: StdinLog = new StdinLog(),
+  ): ConnectorContext {
     const opts = this.options;
     return {
+      stdin,
       baseDir: opts.baseDir ?? process.cwd(),
       inputs: opts.inputs,
       outputs: opts.outputs,

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import test from 'ava';
-import { StdinSourceReader } from '../src/connectors/stdin-source.ts';
+import { LineSplitter, StdinLog, StdinSourceReader } from '../src/connectors/stdin-source.ts';
 
 const COLUMNS = [
   { name: 'n', type: { kind: 'BIGINT' } },
@@ -11,7 +11,7 @@ const turn = () => new Promise((r) => setImmediate(r));
 
 test('lines split across chunks, CRLF and blank lines; one wake per burst; bad lines dead-lettered with their line', async (t) => {
   const input = new PassThrough();
-  const r = new StdinSourceReader(COLUMNS, input);
+  const r = new StdinSourceReader(COLUMNS, new StdinLog(input));
   let wakes = 0;
   r.onReadable(() => wakes++);
   t.deepEqual(r.next(10), { kind: 'wait' });
@@ -44,7 +44,7 @@ test('lines split across chunks, CRLF and blank lines; one wake per burst; bad l
 
 test('a multi-byte character split between chunks survives', async (t) => {
   const input = new PassThrough();
-  const r = new StdinSourceReader(COLUMNS, input);
+  const r = new StdinSourceReader(COLUMNS, new StdinLog(input));
   r.next(1);
   const bytes = Buffer.from('{"n":1,"s":"日本"}\n');
   input.write(bytes.subarray(0, 13));
@@ -58,7 +58,7 @@ test('a multi-byte character split between chunks survives', async (t) => {
 
 test('a resumed reader skips the lines its last commit consumed', async (t) => {
   const input = new PassThrough();
-  const r = new StdinSourceReader(COLUMNS, input);
+  const r = new StdinSourceReader(COLUMNS, new StdinLog(input));
   r.seek(2);
   r.next(1);
   input.end('{"n":1,"s":"a"}\n\n{"n":2,"s":"b"}\n{"n":3,"s":"c"}\n');
@@ -83,7 +83,7 @@ test('past the high-water mark the input is paused until a batch is taken', asyn
     resumed++;
     return resume();
   };
-  const r = new StdinSourceReader(COLUMNS, input, 8);
+  const r = new StdinSourceReader(COLUMNS, new StdinLog(input, undefined, 8));
   r.next(1);
   let text = '';
   for (let i = 0; i < 10; i++) text += `{"n":${i},"s":"x"}\n`;
@@ -95,4 +95,63 @@ test('past the high-water mark the input is paused until a batch is taken', asyn
   if (a.kind !== 'batch') return t.fail();
   t.is(a.rows.length, 8);
   t.true(resumed > before, 'resumed once the queue drained below half');
+});
+
+test('a reader rebuilt after a rollback reads again from its restored position (retained log)', async (t) => {
+  const input = new PassThrough();
+  const log = new StdinLog(input);
+  log.retain = true;
+  const first = new StdinSourceReader(COLUMNS, log);
+  first.next(1);
+  input.write('{"n":1,"s":"a"}\n{"n":2,"s":"b"}\n{"n":3,"s":"c"}\n');
+  await turn();
+  const a = first.next(10);
+  if (a.kind !== 'batch') return t.fail();
+  t.is(a.rows.length, 3);
+  // Rolled back to the version that had consumed one record: a new reader over the same log.
+  first.close();
+  log.trimTo(1);
+  const again = new StdinSourceReader(COLUMNS, log);
+  again.seek(1);
+  input.end('{"n":4,"s":"d"}\n');
+  await turn();
+  const b = again.next(10);
+  if (b.kind !== 'batch') return t.fail();
+  t.deepEqual(
+    b.rows.map((r) => r[0]),
+    [2, 3, 4],
+  );
+});
+
+test('a stream handed over from a record index: positions and line numbers continue, and going back is refused', async (t) => {
+  const input = new PassThrough();
+  const log = new StdinLog(input, { index: 100, line: 250 });
+  const r = new StdinSourceReader(COLUMNS, log);
+  r.seek(100);
+  r.next(1);
+  input.end('{"n":101,"s":"x"}\n\nbad\n');
+  await turn();
+  const a = r.next(10);
+  if (a.kind !== 'batch') return t.fail();
+  t.deepEqual(a.rows, [[101, 'x']]);
+  t.is(a.bad[0]!.position, 'stdin:253');
+  t.is(r.position(), 102);
+  const err = t.throws(() => new StdinSourceReader(COLUMNS, log).seek(99));
+  t.regex(err!.message, /cannot be read again/);
+});
+
+test('the supervisor-side splitter counts records and lines exactly as the reader does', (t) => {
+  const seen: [string, number, number][] = [];
+  const s = new LineSplitter();
+  s.push('{"a":1}\r\n \t\n{"a"', (x, l, i) => seen.push([x, l, i]));
+  s.push(':2}\n', (x, l, i) => seen.push([x, l, i]));
+  s.end((x, l, i) => seen.push([x, l, i]));
+  s.push('tail', () => t.fail('nothing without a newline'));
+  s.end((x, l, i) => seen.push([x, l, i]));
+  t.deepEqual(seen, [
+    ['{"a":1}', 1, 0],
+    ['', 2, -1],
+    ['{"a":2}', 3, 1],
+    ['tail', 4, 2],
+  ]);
 });

@@ -4,11 +4,13 @@ import * as fs from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ClusterSpec, RunSummary, WorkerEvent } from '@darq/engine';
+import type { Writable } from 'node:stream';
+import type { ClusterSpec, LineStart, RunSummary, WorkerEvent } from '@darq/engine';
 import type { Program } from '@darq/parser';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
 import type { ClusterMetrics } from '../metrics.ts';
 import { summaryLine } from '../render/summary.ts';
+import { StdinFeed } from '../stdin-feed.ts';
 import { buildJob, type Io, intFlag, type RunFlags } from './run.ts';
 
 /** Hidden flags of the coordinator, for the chaos harness and benchmarks. */
@@ -19,6 +21,8 @@ export interface ChaosFlags {
   chaosKills?: string;
   /** Write what happened (kills, recovery times) as JSON here. */
   chaosReport?: string;
+  /** Kill only this process (a worker's name, or `finder`); SIGUSR2 to the supervisor kills it at once. */
+  chaosTarget?: string;
 }
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', os.hostname()]);
@@ -141,6 +145,12 @@ async function supervise(
   if (flags.tentative !== undefined && !resumed) fs.writeFileSync(path.resolve(flags.tentative), '');
   const runFinder = LOCAL_HOSTS.has(spec.finder.host);
   const localWorkers = spec.workers.filter((w) => LOCAL_HOSTS.has(w.host)).map((w) => w.id);
+  const target = flags.chaosTarget;
+  if (target !== undefined && target !== 'finder' && !localWorkers.includes(target))
+    throw new CliError(
+      EXIT_USAGE,
+      `--chaos-target ${target}: no such process here; use one of ${[...localWorkers, 'finder'].join(', ')}`,
+    );
   if (metrics !== undefined) {
     metrics.watch(localWorkers, runFinder ? ['finder', ...localWorkers] : localWorkers);
     if (flags.verbose) io.stderr(`darq: metrics on http://127.0.0.1:${flags.metricsPort}/metrics\n`);
@@ -148,14 +158,39 @@ async function supervise(
   const bin = process.argv[1] as string;
   // For profiling a cluster: extra node flags for every child, e.g. DARQ_CHILD_NODE_ARGS='--cpu-prof'.
   const nodeArgs = (process.env.DARQ_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const childFlags = JSON.stringify({ ...flags, state: stateDir, chaos: undefined, chaosReport: undefined });
+  const childFlags = JSON.stringify({
+    ...flags,
+    state: stateDir,
+    chaos: undefined,
+    chaosReport: undefined,
+    chaosTarget: undefined,
+  });
   const started = now();
   const children = new Map<string, ChildProcess>();
   const finished = new Set<string>();
-  const counters = new Map<
-    string,
-    { eventsIn: number; rowsOut: number; badRecords: number; lateRows: number; versions: number }
-  >();
+  // Per worker, the last counters of each of its processes. Events in and bad records are restored from state
+  // when a worker restarts (the newest process has them all); rows out, late rows and versions count what
+  // each process did, so they add up over the worker's processes.
+  type Counts = { eventsIn: number; rowsOut: number; badRecords: number; lateRows: number; versions: number };
+  const perProcess = new Map<string, Map<number, Counts>>();
+  const totals = () => {
+    const t: Counts = { eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 };
+    for (const byProcess of perProcess.values()) {
+      let newest = -1;
+      for (const [incarnation, c] of byProcess) {
+        t.rowsOut += c.rowsOut;
+        t.lateRows += c.lateRows;
+        t.versions += c.versions;
+        newest = Math.max(newest, incarnation);
+      }
+      const last = byProcess.get(newest);
+      if (last) {
+        t.eventsIn += last.eventsIn;
+        t.badRecords += last.badRecords;
+      }
+    }
+    return t;
+  };
   const failures = new Map<string, number>();
   const kills: Kill[] = [];
   let worldLine = 0;
@@ -171,7 +206,7 @@ async function supervise(
   let startChaos: (() => void) | undefined;
   let startSpares: () => void = () => {};
   const joined = new Set<string>();
-  const onEvent = (e: WorkerEvent) => {
+  const onEvent = (e: WorkerEvent, incarnation: number) => {
     if (e.type === 'recovered' && !localWorkers.every((w) => joined.has(w))) {
       joined.add(e.worker);
       if (localWorkers.every((w) => joined.has(w))) {
@@ -183,7 +218,11 @@ async function supervise(
     }
     if (debug) io.stderr(`[cluster] ${JSON.stringify(e)}\n`);
     if (e.type === 'recovered' && e.worldLine > worldLine) worldLine = e.worldLine;
-    if (e.type === 'progress' || e.type === 'done') counters.set(e.worker, e.counters);
+    if (e.type === 'progress' || e.type === 'done') {
+      const byProcess = perProcess.get(e.worker) ?? new Map<number, Counts>();
+      byProcess.set(incarnation, e.counters);
+      perProcess.set(e.worker, byProcess);
+    }
     if (e.type === 'committed') {
       // Recovered: after a worker's death, the cut moves in a newer world-line; after the finder's, it moves.
       for (const k of kills) {
@@ -196,7 +235,7 @@ async function supervise(
   // A warm spare: a worker process that has loaded and planned the job and waits to be told which worker to
   // become. When a worker dies, the spare takes its file over at once; restart time is then the time to open
   // a SQLite file and join a recovery round, not the time to start Node and load the engine.
-  // Workers hosting a source that reads stdin get the supervisor's stdin (and are always started afresh).
+  // The worker hosting the stdin source is fed by the supervisor (`StdinFeed`), a spare taking its place too.
   const { placeParticipants } = await import('@darq/engine');
   const placement = placeParticipants(
     job.graph,
@@ -219,7 +258,20 @@ async function supervise(
       if (w !== undefined) stdinWorkers.add(w);
     }
   }
-  let stdinTarget: NodeJS.WritableStream | undefined;
+  if (stdinWorkers.size > 1)
+    throw new CliError(
+      EXIT_USAGE,
+      `standard input can feed one worker, but the stdin sources of this query run on ${[...stdinWorkers].join(', ')}; give them parallelism 1 or read files instead`,
+    );
+  const stdinFeed = stdinWorkers.size > 0 ? new StdinFeed() : undefined;
+  const feedStdin = (feed: StdinFeed, child: ChildProcess, pipe: NodeJS.WritableStream) => {
+    feed.attach(pipe as Writable);
+    child.on('exit', () => feed.detach(pipe as Writable));
+    child.on('message', (m) => {
+      const e = m as WorkerEvent;
+      if (e.type === 'committed' && e.stdin !== undefined) feed.committed(e.stdin);
+    });
+  };
   const spares: Array<{ child: ChildProcess; ready: boolean }> = [];
   const SPARES = Math.min(3, localWorkers.length);
   const spawnSpare = () => {
@@ -228,7 +280,8 @@ async function supervise(
       process.execPath,
       [...nodeArgs, bin, '__worker', file, '--cluster-spec', specFile, '--standby'],
       {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // Any spare may become the stdin source's worker: it then gets the stream through this pipe.
+        stdio: [stdinFeed ? 'pipe' : 'ignore', 'inherit', 'inherit', 'ipc'],
         env: { ...process.env, DARQ_RUN_FLAGS: childFlags, DARQ_PROGRAM_FILE: programFile },
       },
     );
@@ -276,7 +329,7 @@ async function supervise(
         metrics?.setUp(name, true);
       }
     });
-    child.on('message', (m) => onEvent(m as WorkerEvent));
+    child.on('message', (m) => onEvent(m as WorkerEvent, incarnation));
     if (metrics !== undefined) child.on('message', (m) => metrics.event(m as WorkerEvent, incarnation));
     child.on('exit', (code, signal) => {
       if (children.get(name) === child) {
@@ -318,13 +371,14 @@ async function supervise(
       spawnFinderSpare();
       return;
     }
-    const ready =
-      name === 'finder' || stdinWorkers.has(name)
-        ? -1
-        : spares.findIndex((s) => s.ready && s.child.connected);
+    const ready = name === 'finder' ? -1 : spares.findIndex((s) => s.ready && s.child.connected);
     if (ready >= 0) {
       const child = (spares.splice(ready, 1)[0] as { child: ChildProcess }).child;
-      child.send({ type: 'take', worker: name });
+      const feed = stdinWorkers.has(name) ? stdinFeed : undefined;
+      const stdinStart = feed?.start();
+      child.send({ type: 'take', worker: name, ...(stdinStart ? { stdinStart } : {}) });
+      if (feed && child.stdin) feedStdin(feed, child, child.stdin);
+      else child.stdin?.end();
       adopt(name, child);
       spawnSpare();
       return;
@@ -333,19 +387,19 @@ async function supervise(
       name === 'finder'
         ? [...nodeArgs, bin, '__finder', '--cluster-spec', specFile, '--state', stateDir]
         : [...nodeArgs, bin, '__worker', file, '--cluster-spec', specFile, '--worker-id', name];
-    const readsStdin = stdinWorkers.has(name);
+    const feed = stdinWorkers.has(name) ? stdinFeed : undefined;
+    // Our stdin feeds the worker running the stdin source, from the first record its cut has not covered.
+    const stdinStart = feed?.start();
     const child = spawn(process.execPath, args, {
-      stdio: [readsStdin ? 'pipe' : 'ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, DARQ_RUN_FLAGS: childFlags, DARQ_PROGRAM_FILE: programFile },
+      stdio: [feed ? 'pipe' : 'ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        DARQ_RUN_FLAGS: childFlags,
+        DARQ_PROGRAM_FILE: programFile,
+        ...(stdinStart ? { DARQ_STDIN_START: `${stdinStart.index}:${stdinStart.line}` } : {}),
+      },
     });
-    if (readsStdin && child.stdin) {
-      // Our stdin feeds the worker running the stdin source. Lines a killed worker had read but not yet
-      // committed are gone with it: stdin cannot be replayed (use a file source for exactly-once input).
-      child.stdin.on('error', () => {});
-      if (stdinTarget !== undefined) process.stdin.unpipe(stdinTarget);
-      stdinTarget = child.stdin;
-      process.stdin.pipe(child.stdin);
-    }
+    if (feed && child.stdin) feedStdin(feed, child, child.stdin);
     adopt(name, child);
   };
 
@@ -362,6 +416,17 @@ async function supervise(
 
   // Chaos: kill a random live process now and then (the finder included); the supervisor restarts it.
   let chaosTimer: NodeJS.Timeout | undefined;
+  const killNow = (target: string) => {
+    const child = children.get(target);
+    if (child?.pid === undefined) return;
+    kills.push({ target, at: now(), worldLineBefore: worldLine });
+    child.kill('SIGKILL');
+  };
+  // A benchmark picks the moment: SIGUSR2 kills the target now.
+  const onUsr2 = () => {
+    if (target !== undefined && !stopping) killNow(target);
+  };
+  if (target !== undefined) process.on('SIGUSR2', onUsr2);
   if (flags.chaos !== undefined) {
     const [min, max, seed] = flags.chaos.split(':').map(Number) as [number, number, number?];
     if (!(min > 0 && max >= min))
@@ -378,14 +443,11 @@ async function supervise(
           if (live.length > 0) {
             // The second kill always hits the finder (when it runs here), so short runs exercise both kinds.
             const target =
-              kills.length === 1 && live.includes('finder')
+              flags.chaosTarget ??
+              (kills.length === 1 && live.includes('finder')
                 ? 'finder'
-                : (live[Math.floor(random() * live.length)] as string);
-            const child = children.get(target);
-            if (child?.pid !== undefined) {
-              kills.push({ target, at: now(), worldLineBefore: worldLine });
-              child.kill('SIGKILL');
-            }
+                : (live[Math.floor(random() * live.length)] as string));
+            if (live.includes(target)) killNow(target);
           }
           schedule();
         },
@@ -399,16 +461,7 @@ async function supervise(
   const showProgress = io.isTty && !flags.quiet;
   const progressTimer = showProgress
     ? setInterval(() => {
-        let eventsIn = 0;
-        let rowsOut = 0;
-        let badRecords = 0;
-        let version = 0;
-        for (const c of counters.values()) {
-          eventsIn += c.eventsIn;
-          rowsOut += c.rowsOut;
-          badRecords += c.badRecords;
-          version = Math.max(version, c.versions);
-        }
+        const { eventsIn, rowsOut, badRecords } = totals();
         const secs = (now() - started) / 1000;
         io.stderr(
           `\r\x1b[2K${eventsIn.toLocaleString('en-US')} events in, ${rowsOut.toLocaleString('en-US')} rows out, ${children.size} processes up, world-line ${worldLine}${kills.length ? `, ${kills.length} killed` : ''}${badRecords ? `, ${badRecords} bad` : ''}, ${secs.toFixed(1)} s`,
@@ -427,6 +480,7 @@ async function supervise(
   await allDone;
   stopping = true;
   if (chaosTimer !== undefined) clearTimeout(chaosTimer);
+  process.off('SIGUSR2', onUsr2);
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
   const all = [
@@ -467,18 +521,7 @@ async function supervise(
   if (progressTimer !== undefined) clearInterval(progressTimer);
   const interrupted = fatal === 'interrupted';
   if (fatal !== undefined && !interrupted) throw new CliError(EXIT_RUNTIME, `darq: ${fatal}`);
-  let eventsIn = 0;
-  let rowsOut = 0;
-  let badRecords = 0;
-  let lateRows = 0;
-  let versions = 0;
-  for (const c of counters.values()) {
-    eventsIn += c.eventsIn;
-    rowsOut += c.rowsOut;
-    badRecords += c.badRecords;
-    lateRows += c.lateRows;
-    versions += c.versions;
-  }
+  const { eventsIn, rowsOut, badRecords, lateRows, versions } = totals();
   const summary: RunSummary = {
     eventsIn,
     rowsOut,
@@ -530,22 +573,30 @@ export async function workerCommand(
   process.once('SIGINT', () => abort.abort());
   const send = process.send?.bind(process);
   let id = workerId;
+  let takenStdin: LineStart | undefined;
   if (id === undefined) {
     if (send === undefined)
       throw new CliError(EXIT_USAGE, 'darq __worker --standby runs under `darq run --workers N`');
     id = await new Promise<string>((resolve) => {
       abort.signal.addEventListener('abort', () => process.exit(0));
       process.on('message', (m) => {
-        const msg = m as { type?: string; worker?: string };
-        if (msg.type === 'take' && typeof msg.worker === 'string') resolve(msg.worker);
+        const msg = m as { type?: string; worker?: string; stdinStart?: LineStart };
+        if (msg.type === 'take' && typeof msg.worker === 'string') {
+          if (msg.stdinStart !== undefined) takenStdin = msg.stdinStart;
+          resolve(msg.worker);
+        }
       });
       send({ type: 'standby' });
     });
   }
+  const fromEnv = /^(\d+):(\d+)$/.exec(process.env.DARQ_STDIN_START ?? '');
+  const stdinStart =
+    takenStdin ?? (fromEnv ? { index: Number(fromEnv[1]), line: Number(fromEnv[2]) } : undefined);
   await runClusterWorker(job, {
     spec,
     workerId: id,
     stateDir,
+    ...(stdinStart ? { stdinStart } : {}),
     ...(flags.tentative !== undefined ? { tentativePath: path.resolve(flags.tentative) } : {}),
     signal: abort.signal,
     ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DprClient, type Lsn, TcpTransport, type Version, Worker } from '@darq/darq-core';
+import { type LineStart, StdinLog } from '../connectors/stdin-source.ts';
 import { StateError } from '../errors.ts';
 import type { Job } from '../job.ts';
 import { participantIds } from '../physical/graph.ts';
@@ -29,6 +30,8 @@ export type WorkerEvent =
       readonly worldLine: number;
       /** This worker's committed cut: its versions up to this one are never rolled back. */
       readonly cut: number;
+      /** A worker reading standard input: the records its cut has consumed (the supervisor may drop them). */
+      readonly stdin?: number;
       readonly at: number;
     }
   | {
@@ -55,6 +58,8 @@ export interface ClusterWorkerOptions {
   readonly progressEveryMs?: number;
   /** Also write the tentative stream (rows before they are committed, with retractions) to this file. */
   readonly tentativePath?: string;
+  /** Where this process's standard input starts in the stream (a restarted worker gets it from there). */
+  readonly stdinStart?: LineStart;
 }
 
 interface Built {
@@ -155,14 +160,37 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     worker.close();
     throw e;
   }
+  // Standard input, kept from the last cut on: a rollback rebuilds the stdin source, which reads again from
+  // its restored position. `stdinAt` holds the position each version ended with, until the cut covers it.
+  const stdinLog = new StdinLog(process.stdin, opts.stdinStart);
+  stdinLog.retain = true;
+  const stdinAt: { version: number; pos: number }[] = [];
+  let stdinCommitted: number | undefined;
+  const cutStdin = (cut: number) => {
+    let n = 0;
+    while (n < stdinAt.length && stdinAt[n]!.version <= cut) n++;
+    if (n === 0) return;
+    stdinCommitted = stdinAt[n - 1]!.pos;
+    stdinAt.splice(0, n);
+    stdinLog.trimTo(stdinCommitted);
+  };
+
   // The cut moved: reported on the first move in each world-line and then at most every 50 ms.
   let lastCutEvent = 0;
-  const cutSub = worker.committed$.subscribe(() => {
+  const cutSub = worker.committed$.subscribe((cut) => {
+    cutStdin(cut);
     const t = now();
     if (!client.running || (committedInWorld === client.worldLine && t - lastCutEvent < 50)) return;
     committedInWorld = client.worldLine;
     lastCutEvent = t;
-    emit({ type: 'committed', worker: workerId, worldLine: client.worldLine, cut: worker.cut, at: t });
+    emit({
+      type: 'committed',
+      worker: workerId,
+      worldLine: client.worldLine,
+      cut: worker.cut,
+      ...(stdinCommitted !== undefined ? { stdin: stdinCommitted } : {}),
+      at: t,
+    });
   });
   emit({ type: 'ready', worker: workerId, at: now() });
 
@@ -174,7 +202,7 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     lastCommitMark = t;
     tentative.commit(workerId, cut);
   });
-  const cctx = job.connectorContext(stateDir, runtimeOptions);
+  const cctx = job.connectorContext(stateDir, runtimeOptions, stdinLog);
   const deadLetterPath = job.deadLetterPath(stateDir);
   const placedHere = (p: string) => placement.get(p) === workerId;
 
@@ -201,9 +229,15 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     // Every commit — the scheduler's, or one the commit-ordering rule forces between turns — carries the
     // participants' buffered state, so no version holds consumed input without the state it produced.
     scheduler.open();
+    const stdinSources = sources.filter((s) => s.readsStdin);
     const unhook = worker.onBeforeCommit(() => {
       for (const p of [...sources, ...others]) p.checkpoint();
       for (const o of others) o.beforeCommit();
+      if (stdinSources.length > 0) {
+        let pos = Number.POSITIVE_INFINITY;
+        for (const s of stdinSources) pos = Math.min(pos, s.inputPosition as number);
+        stdinAt.push({ version: worker.version, pos });
+      }
     });
     const taps: TentativeTap[] = [];
     if (tentative !== undefined) {
@@ -282,6 +316,7 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
       teardown();
       if (rollbackTo !== undefined) {
         worker.rollbackTo(rollbackTo as Version);
+        while (stdinAt.length > 0 && stdinAt[stdinAt.length - 1]!.version > rollbackTo) stdinAt.pop();
         tentative?.retract(workerId, rollbackTo);
       }
       transport.reset();

@@ -10,7 +10,7 @@ import { AsyncIterableSourceReader } from './iterable-source.ts';
 import { ArraySourceReader, NexmarkSourceReader, SearchTraceSourceReader } from './memory-source.ts';
 import { PartitionedFileSinkWriter } from './partitioned-file-sink.ts';
 import type { SinkWriter, SourceReader } from './source.ts';
-import { StdinSourceReader } from './stdin-source.ts';
+import { type StdinLog, StdinSourceReader } from './stdin-source.ts';
 
 /** Where connectors look things up: the SQL file's directory, CLI overrides, in-process sources and sinks. */
 export interface ConnectorContext {
@@ -32,6 +32,8 @@ export interface ConnectorContext {
   readonly persistence: 'process' | 'machine';
   readonly stdout: (text: string) => void;
   readonly stateDir: string;
+  /** Standard input's records, shared by every stdin source of the process (default: a log of its own). */
+  readonly stdin?: StdinLog;
 }
 
 function lookup(map: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
@@ -97,7 +99,7 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
           `${what}: the stdin connector reads JSON lines; use format = 'jsonl'`,
         );
       }
-      return new StdinSourceReader(physicalColumns(def));
+      return new StdinSourceReader(physicalColumns(def), ctx.stdin);
     }
     case 'search-trace':
     case 'search_trace':

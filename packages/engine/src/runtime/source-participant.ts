@@ -1,5 +1,6 @@
 import { StepBuilder } from '@darq/darq-core';
 import type { BadInput, SourceReader } from '../connectors/source.ts';
+import { StdinSourceReader } from '../connectors/stdin-source.ts';
 import { END_WATERMARK, NO_WATERMARK, type Row } from './batch.ts';
 import type { RuntimeContext } from './context.ts';
 import type { Operator } from './operator.ts';
@@ -58,6 +59,16 @@ export class SourceParticipant extends Participant {
 
   override close(): void {
     this.reader.close();
+  }
+
+  /** Where the reader is now (what the next checkpoint records). */
+  get inputPosition(): unknown {
+    return this.reader.position();
+  }
+
+  /** Whether the source reads standard input (not replayable: its supervisor keeps what is uncommitted). */
+  get readsStdin(): boolean {
+    return this.reader instanceof StdinSourceReader;
   }
 
   /** The source's event-time watermark (for progress reports). */
