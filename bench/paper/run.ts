@@ -545,10 +545,10 @@ if (!quick) {
       at: { workerKillAtMs: 10_000 },
     },
     {
-      name: '3 workers, long trace (10 k/s), aggregating worker killed at 30 s',
+      name: '3 workers, long trace (10 k/s × 120 s), aggregating worker killed at 30 s',
       flags: [...persistence('machine', 5), '--workers', '3', '--chaos-target', 'w0'],
       trace: SEARCH_TRACE_PRESETS['events-10k-long'],
-      seconds: 60,
+      seconds: SEARCH_TRACE_PRESETS['events-10k-long'].seconds ?? 120,
       at: { workerKillAtMs: 30_000 },
     },
   ];

@@ -52,7 +52,7 @@ program
   )
   .option(
     '--input <name=path>',
-    "read source 'name' from this file instead of its WITH path (repeatable)",
+    "read source 'name' from this file instead of its WITH path (repeatable; name=- reads stdin)",
     collect,
     [],
   )

@@ -314,3 +314,58 @@ test.serial(
     fs.rmSync(dir, { recursive: true, force: true });
   },
 );
+
+test.serial(
+  'standard input survives the SIGKILL of the worker reading it: the supervisor re-feeds what its cut had not covered',
+  async (t) => {
+    t.timeout(3 * 60_000);
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    writeSearchTraceJsonl(trace, { rate: 10_000, events: 60_000, seed: 11 });
+    const one = await run(queryArgs(trace, path.join(dir, 'one'), path.join(dir, 's1')));
+    t.is(one.code, 0, one.stderr);
+    // w0 runs the stdin source (participants are placed round-robin, the source first).
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        ...queryArgs('-', path.join(dir, 'three'), path.join(dir, 's3')),
+        '--workers',
+        '3',
+        '--checkpoint-interval',
+        '5',
+        '--chaos-target',
+        'w0',
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    const done = exited(child);
+    const lines = fs.readFileSync(trace, 'utf8').split('\n');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // A blank line and a CRLF line on the way: they must count exactly as the worker counts them.
+    const chunks: string[] = [];
+    for (let i = 0; i < lines.length; i += 2000) chunks.push(`${lines.slice(i, i + 2000).join('\n')}\n`);
+    chunks[3] = `\n${chunks[3]!.replace('\n', '\r\n')}`;
+    let killedAt = -1;
+    for (let i = 0; i < chunks.length; i++) {
+      if (!child.stdin!.write(chunks[i]!)) await new Promise((r) => child.stdin!.once('drain', r));
+      await sleep(40);
+      if (i === 12) {
+        child.kill('SIGUSR2'); // the supervisor SIGKILLs w0 and restarts it
+        killedAt = i;
+      }
+    }
+    child.stdin!.end();
+    const r = await done;
+    t.is(r.code, 0, r.stderr);
+    t.true(killedAt > 0);
+    t.regex(r.stderr, /60,000 events in/);
+    t.regex(r.stderr, /1 processes killed and recovered/);
+    for (const ext of ['counts', 'anomalies']) {
+      const want = fs.readFileSync(path.join(dir, `one.${ext}`), 'utf8');
+      const got = fs.readFileSync(path.join(dir, `three.${ext}`), 'utf8');
+      t.deepEqual(diff(want, got), { missing: 0, duplicated: 0, different: 0 }, ext);
+      t.is(got, want, `${ext}: the same rows in the same order`);
+    }
+  },
+);

@@ -592,15 +592,26 @@ export async function workerCommand(
   const fromEnv = /^(\d+):(\d+)$/.exec(process.env.DARQ_STDIN_START ?? '');
   const stdinStart =
     takenStdin ?? (fromEnv ? { index: Number(fromEnv[1]), line: Number(fromEnv[2]) } : undefined);
-  await runClusterWorker(job, {
-    spec,
-    workerId: id,
-    stateDir,
-    ...(stdinStart ? { stdinStart } : {}),
-    ...(flags.tentative !== undefined ? { tentativePath: path.resolve(flags.tentative) } : {}),
-    signal: abort.signal,
-    ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),
-  });
+  const { EngineError } = await import('@darq/engine');
+  try {
+    await runClusterWorker(job, {
+      spec,
+      workerId: id,
+      stateDir,
+      ...(stdinStart ? { stdinStart } : {}),
+      ...(flags.tentative !== undefined ? { tentativePath: path.resolve(flags.tentative) } : {}),
+      signal: abort.signal,
+      ...(send ? { onEvent: (e: WorkerEvent) => void send(e) } : {}),
+    });
+  } catch (e) {
+    // As `darq run` on one worker reports them; exit 2 (a state dir of another query, a plan problem, an input
+    // that cannot be opened) ends the whole run, since a restart would fail the same way.
+    if (e instanceof EngineError) {
+      const final = e.name === 'StateError' || e.name === 'PlanError' || e.code === 'SOURCE_FILE_UNREADABLE';
+      throw new CliError(final ? EXIT_USAGE : EXIT_RUNTIME, `${id}: ${e.message}`);
+    }
+    throw e;
+  }
   if (abort.signal.aborted) process.exit(1);
   // The IPC channel must not hold the process open once the work is done.
   process.channel?.unref();

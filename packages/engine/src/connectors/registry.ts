@@ -77,6 +77,15 @@ export function createSourceReader(def: SourceDef, ctx: ConnectorContext): Sourc
     case 'filesystem':
     case 'single_file': {
       const override = lookup(ctx.inputs, def.name);
+      if (override === '-') {
+        // `--input name=-`: the source's JSON lines come from standard input instead of its file.
+        if (fileFormat(o, what) !== 'jsonl')
+          throw new PlanError(
+            'UNSUPPORTED_FORMAT',
+            `${what}: standard input (--input ${def.name}=-) reads JSON lines`,
+          );
+        return new StdinSourceReader(physicalColumns(def), ctx.stdin);
+      }
       const p = override ? path.resolve(override) : o.path ? path.resolve(ctx.baseDir, o.path) : undefined;
       if (!p) throw new PlanError('MISSING_OPTION', `${what}: the file connector needs a 'path' option`);
       return new FileSourceReader({
