@@ -708,7 +708,14 @@ if (recoveries.length > 0) {
         ...recoveries.map((r) => ({ run: r.name, killAtMs: r.killAtMs })),
       ],
     },
-    facet: { row: { field: 'run', type: 'nominal', title: null } },
+    facet: {
+      row: {
+        field: 'run',
+        type: 'nominal',
+        title: null,
+        header: { labelAngle: 0, labelOrient: 'top', labelAlign: 'left', labelFontWeight: 'bold' },
+      },
+    },
     spec: {
       width: 520,
       height: 140,
