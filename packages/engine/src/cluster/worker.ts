@@ -109,6 +109,9 @@ export async function runClusterWorker(job: Job, opts: ClusterWorkerOptions): Pr
     persistence: runtimeOptions.persistence,
     undo: true,
     walCheckpointMs: 1000,
+    // 'machine': the fsync runs in the thread pool while the worker goes on; the finder hears of a version
+    // (and the cut can cover it) only once it is on disk.
+    syncInBackground: runtimeOptions.persistence === 'machine',
   });
   const emit = opts.onEvent ?? (() => {});
   const total: RunCounters = { eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 };
