@@ -31,6 +31,8 @@ export interface LiveRun {
   readonly killAtMs?: number;
   /** Send darq SIGUSR2 this many ms after the trace started (with `--chaos-target W`: worker W is killed). */
   readonly workerKillAtMs?: number;
+  /** Wait this long after darq is up before the trace starts. */
+  readonly settleMs?: number;
   /** The `--tentative` file darq writes: each window's row is timed when it first appears there too. */
   readonly tentativePath?: string;
 }
@@ -183,6 +185,9 @@ export async function runLive(run: LiveRun): Promise<LiveResult> {
     throw new Error(`darq exited before reading its input (stdin): ${stderr.trim() || '(no message)'}`);
   ready = undefined;
   const startupMs = performance.now() - s0;
+  // A multi-worker run starts its warm spares once every worker is up: let them load before the trace, so
+  // that the figures are the steady state, not four Node start-ups sharing the cores with the first seconds.
+  if (run.settleMs) await new Promise((r) => setTimeout(r, run.settleMs));
 
   let gen = new SearchTraceGenerator(trace);
   let cols = gen.fillColumns(8192);

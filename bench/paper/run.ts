@@ -262,6 +262,8 @@ async function liveRun(flags: readonly string[], rate: number, seconds: number, 
       darq: DARQ,
       flags: o.tentative ? [...flags, '--tentative', tentativePath] : flags,
       stateDir: path.join(stateDir, 'st'),
+      // Multi-worker runs: their warm spares start once the cluster is up; the trace starts after them.
+      ...(flags.includes('--workers') ? { settleMs: 2000 } : {}),
       ...(o.killAtMs !== undefined ? { killAtMs: o.killAtMs } : {}),
       ...(o.workerKillAtMs !== undefined ? { workerKillAtMs: o.workerKillAtMs } : {}),
       ...(o.tentative ? { tentativePath } : {}),
