@@ -1,7 +1,11 @@
 import { Packr } from 'msgpackr';
 
-/** The one msgpackr instance for keyed state and small internal values (plain msgpack, no records). */
-export const codec = new Packr({ useRecords: false, moreTypes: true });
+/**
+ * The one msgpackr instance for keyed state and small internal values (plain msgpack, no records). Maps and
+ * objects get the size header they need: without `variableMapSize` one of more than 65 535 entries (a
+ * COUNT DISTINCT's set after a few million events) fails to encode.
+ */
+export const codec = new Packr({ useRecords: false, moreTypes: true, variableMapSize: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Record batches, column by column.

@@ -105,3 +105,13 @@ test('property: any batch of records round-trips', (t) => {
   );
   t.pass();
 });
+
+test('state values with more than 65 535 entries encode (a large COUNT DISTINCT set)', (t) => {
+  const set: Record<string, number> = {};
+  for (let i = 0; i < 70_000; i++) set[`a${i}`] = i;
+  const map = new Map(Object.entries(set));
+  const back = codec.unpack(codec.pack({ set, map })) as { set: Record<string, number>; map: unknown };
+  t.is(Object.keys(back.set).length, 70_000);
+  t.is(back.set.a69999, 69_999);
+  t.is(Object.keys(back.map as object).length, 70_000);
+});
