@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { Progress, WorkerEvent } from '@darq/engine';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CliError, EXIT_USAGE } from './errors.ts';
+import { COUNTS, type CountName, type Counts, WorkerCounts, zero } from './worker-counts.ts';
 
 /**
  * Prometheus metrics of one run, fed from the engine's progress callback and served as text on
@@ -89,25 +90,7 @@ export class MetricsServer {
   }
 }
 
-type Counts = Extract<WorkerEvent, { type: 'progress' }>['counters'];
-type CountName = keyof Counts;
-const COUNTS: readonly CountName[] = ['eventsIn', 'rowsOut', 'badRecords', 'lateRows', 'versions'];
-/**
- * Counters a worker process restores from its state when it starts (input read, bad records): after a restart
- * or a rollback they may report less than before, and the series holds its high-water mark until the worker
- * has read past it again. The others count from 0 in each process: a new process adds to what the one before
- * it last reported.
- */
-const RESTORED: ReadonlySet<CountName> = new Set(['eventsIn', 'badRecords']);
-const zero = (): Counts => ({ eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 });
-
 interface WorkerSeries {
-  /** Which process of this worker reports (the supervisor numbers them as it adopts them). */
-  incarnation: number;
-  /** Per-process counters summed over the processes before this one. */
-  readonly base: Counts;
-  /** What the current process last reported. */
-  raw: Counts;
   /** What is exported: never less than before. */
   readonly shown: Counts;
   stateBytes: number;
@@ -138,6 +121,7 @@ interface Outage {
 export class ClusterMetrics {
   readonly registry = new Registry();
   private readonly series = new Map<string, WorkerSeries>();
+  private readonly counts = new WorkerCounts();
   private readonly started = performance.now();
   private readonly outages: Outage[] = [];
   private worldLine = 0;
@@ -281,9 +265,6 @@ export class ClusterMetrics {
   watch(workers: readonly string[], processes: readonly string[]): void {
     for (const worker of workers) {
       this.series.set(worker, {
-        incarnation: 0,
-        base: zero(),
-        raw: zero(),
         shown: zero(),
         stateBytes: 0,
         watermark: undefined,
@@ -319,14 +300,10 @@ export class ClusterMetrics {
     }
     if (e.type === 'committed') this.recovered(e.at, e.worldLine);
     if (e.type !== 'progress' && e.type !== 'done') return;
-    if (incarnation < s.incarnation) return; // a late message of a process already replaced
-    if (incarnation > s.incarnation) {
-      for (const k of COUNTS) if (!RESTORED.has(k)) s.base[k] += s.raw[k];
-      s.incarnation = incarnation;
-    }
-    s.raw = { ...e.counters };
+    if (!this.counts.report(worker, incarnation, e.counters)) return; // a process already replaced
+    const now = this.counts.of(worker);
     for (const k of COUNTS) {
-      const delta = (RESTORED.has(k) ? s.raw[k] : s.base[k] + s.raw[k]) - s.shown[k];
+      const delta = now[k] - s.shown[k];
       if (delta <= 0) continue;
       s.shown[k] += delta;
       if (k === 'versions') continue;

@@ -369,3 +369,22 @@ test.serial(
     }
   },
 );
+
+test.serial(
+  '--chaos-target names a process that is not there: exit 2 with the processes it could name',
+  async (t) => {
+    const dir = tmp();
+    const trace = path.join(dir, 'searches.jsonl');
+    writeSearchTraceJsonl(trace, { rate: 10_000, events: 1_000, seed: 1 });
+    const r = await run([
+      ...queryArgs(trace, path.join(dir, 'x'), path.join(dir, 's')),
+      '--workers',
+      '3',
+      '--chaos-target',
+      'w9',
+    ]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, /--chaos-target w9: no such process here; use one of w0, w1, w2, finder/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+);

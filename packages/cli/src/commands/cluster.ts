@@ -11,6 +11,7 @@ import { CliError, EXIT_RUNTIME, EXIT_USAGE } from '../errors.ts';
 import type { ClusterMetrics } from '../metrics.ts';
 import { summaryLine } from '../render/summary.ts';
 import { StdinFeed } from '../stdin-feed.ts';
+import { WorkerCounts } from '../worker-counts.ts';
 import { buildJob, type Io, intFlag, type RunFlags } from './run.ts';
 
 /** Hidden flags of the coordinator, for the chaos harness and benchmarks. */
@@ -168,29 +169,8 @@ async function supervise(
   const started = now();
   const children = new Map<string, ChildProcess>();
   const finished = new Set<string>();
-  // Per worker, the last counters of each of its processes. Events in and bad records are restored from state
-  // when a worker restarts (the newest process has them all); rows out, late rows and versions count what
-  // each process did, so they add up over the worker's processes.
-  type Counts = { eventsIn: number; rowsOut: number; badRecords: number; lateRows: number; versions: number };
-  const perProcess = new Map<string, Map<number, Counts>>();
-  const totals = () => {
-    const t: Counts = { eventsIn: 0, rowsOut: 0, badRecords: 0, lateRows: 0, versions: 0 };
-    for (const byProcess of perProcess.values()) {
-      let newest = -1;
-      for (const [incarnation, c] of byProcess) {
-        t.rowsOut += c.rowsOut;
-        t.lateRows += c.lateRows;
-        t.versions += c.versions;
-        newest = Math.max(newest, incarnation);
-      }
-      const last = byProcess.get(newest);
-      if (last) {
-        t.eventsIn += last.eventsIn;
-        t.badRecords += last.badRecords;
-      }
-    }
-    return t;
-  };
+  // Per worker, over every process that ran it (a restarted worker's counters start again at 0).
+  const counts = new WorkerCounts();
   const failures = new Map<string, number>();
   const kills: Kill[] = [];
   let worldLine = 0;
@@ -218,11 +198,7 @@ async function supervise(
     }
     if (debug) io.stderr(`[cluster] ${JSON.stringify(e)}\n`);
     if (e.type === 'recovered' && e.worldLine > worldLine) worldLine = e.worldLine;
-    if (e.type === 'progress' || e.type === 'done') {
-      const byProcess = perProcess.get(e.worker) ?? new Map<number, Counts>();
-      byProcess.set(incarnation, e.counters);
-      perProcess.set(e.worker, byProcess);
-    }
+    if (e.type === 'progress' || e.type === 'done') counts.report(e.worker, incarnation, e.counters);
     if (e.type === 'committed') {
       // Recovered: after a worker's death, the cut moves in a newer world-line; after the finder's, it moves.
       for (const k of kills) {
@@ -461,7 +437,7 @@ async function supervise(
   const showProgress = io.isTty && !flags.quiet;
   const progressTimer = showProgress
     ? setInterval(() => {
-        const { eventsIn, rowsOut, badRecords } = totals();
+        const { eventsIn, rowsOut, badRecords } = counts.total();
         const secs = (now() - started) / 1000;
         io.stderr(
           `\r\x1b[2K${eventsIn.toLocaleString('en-US')} events in, ${rowsOut.toLocaleString('en-US')} rows out, ${children.size} processes up, world-line ${worldLine}${kills.length ? `, ${kills.length} killed` : ''}${badRecords ? `, ${badRecords} bad` : ''}, ${secs.toFixed(1)} s`,
@@ -521,7 +497,7 @@ async function supervise(
   if (progressTimer !== undefined) clearInterval(progressTimer);
   const interrupted = fatal === 'interrupted';
   if (fatal !== undefined && !interrupted) throw new CliError(EXIT_RUNTIME, `darq: ${fatal}`);
-  const { eventsIn, rowsOut, badRecords, lateRows, versions } = totals();
+  const { eventsIn, rowsOut, badRecords, lateRows, versions } = counts.total();
   const summary: RunSummary = {
     eventsIn,
     rowsOut,
